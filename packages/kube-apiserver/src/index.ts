@@ -1,0 +1,2 @@
+export * from './storage/types.js';
+export * from './registry/types.js';
