@@ -59,9 +59,13 @@ export interface WatchHandle {
 
 export class StorageError extends Error {
   constructor(
-    readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'TooLarge',
+    /** FutureRevision: a read asked for a revision newer than the store's current one (kube's "Too large resource version"). */
+    readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'FutureRevision' | 'TooLarge',
     message: string,
-    /** For Conflict: the current stored value. For Compacted: the oldest revision still available. */
+    /**
+     * For Conflict: the current stored value. For Compacted: the oldest revision still available.
+     * For FutureRevision: the current revision.
+     */
     readonly current?: StoredObject | number,
   ) {
     super(message);
