@@ -1,1 +1,110 @@
-export async function main(_argv: string[]): Promise<void> {}
+/**
+ * The `canopy` command. `canopy server` runs the all-in-one control plane; later layers
+ * (platform, console) join the same process.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiServer } from '@canopy/kube-apiserver';
+
+const USAGE = `Usage: canopy <command> [flags]
+
+Commands:
+  server      Run the all-in-one control plane (embedded Kubernetes API server)
+  version     Print the version
+
+Flags of 'canopy server':
+  --data-dir DIR        Where state, certificates and the admin kubeconfig live (default ./.canopy)
+  --port P              HTTPS port of the Kubernetes API (default 6443; 0 picks a free port)
+  --host ADDR           Address to listen on (default 127.0.0.1)
+  --history-window N    Revisions of history kept for watches and paging (default 10000)
+  -h, --help            Show this help
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server':
+      return server(rest);
+    case 'version':
+      console.log('canopy 0.1.0');
+      return;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(`canopy: unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+async function server(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'data-dir': { type: 'string', default: '.canopy' },
+        port: { type: 'string', default: '6443' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'history-window': { type: 'string', default: '10000' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`canopy server: ${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  const historyWindow = Number(values['history-window']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`canopy server: --port must be 0-65535, got "${values.port}"\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!Number.isInteger(historyWindow) || historyWindow < 100) {
+    process.stderr.write(`canopy server: --history-window must be an integer ≥ 100\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const dataDir = resolve(values['data-dir']);
+  const apiServer = await ApiServer.start({
+    dataDir,
+    port,
+    host: values.host,
+    historyWindow,
+    log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
+  });
+  process.stdout.write(
+    [
+      `Canopy is running.`,
+      `  Kubernetes API: ${apiServer.url}`,
+      `  Admin kubeconfig: ${apiServer.kubeconfigPath}`,
+      `  Try: kubectl --kubeconfig ${apiServer.kubeconfigPath} get namespaces`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${new Date().toISOString()} ${signal}: shutting down\n`);
+    apiServer.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

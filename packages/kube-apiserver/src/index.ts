@@ -1,3 +1,6 @@
 export * from './storage/types.js';
 export * from './registry/types.js';
+export { ApiServer, type ApiServerOptions } from './apiserver.js';
+export { renderKubeconfig, writeKubeconfig } from './auth/kubeconfig.js';
+export { SERVER_VERSION } from './version.js';
 export { SqliteRevisionStore, type SqliteRevisionStoreOptions } from './storage/sqlite-store.js';

@@ -1,0 +1,211 @@
+/**
+ * The embedded API server: wires storage, the resource registry, the object pipeline, the
+ * REST handler, discovery, OpenAPI, the lifecycle controllers (garbage collection, namespace
+ * deletion) and the HTTPS front. `ApiServer.start` is what `canopy server` runs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { errors, StatusError, type KubeObject } from '@canopy/apimachinery';
+import { ensurePki, type ClusterPki } from './auth/pki.js';
+import { writeKubeconfig } from './auth/kubeconfig.js';
+import { buildDefinitions } from './openapi/definitions.js';
+import { openApiV2, openApiV3GroupVersion, openApiV3Index } from './openapi/documents.js';
+import { builtinResources } from './registry/builtin.js';
+import { builtinPrinters } from './registry/printers.js';
+import { ResourceRegistry } from './registry/registry.js';
+import type { ResourceDefinition } from './registry/types.js';
+import { SqliteRevisionStore } from './storage/sqlite-store.js';
+import type { RevisionStore } from './storage/types.js';
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './server/discovery.js';
+import { chooseDiscovery } from './server/negotiation.js';
+import { buildHttpFront } from './server/http.js';
+import { LifecycleControllers } from './server/lifecycle.js';
+import { ObjectService } from './server/objects.js';
+import { parseResourcePath } from './server/request-info.js';
+import { RestHandler } from './server/rest.js';
+import { SchemaSupport } from './server/schema-support.js';
+import { KindStrategies, kindKey } from './server/strategies.js';
+import { KUBERNETES_SERVICE_IP } from './server/service-allocator.js';
+import { header, jsonResponse, type ApiRequest, type ApiResponse } from './server/types.js';
+import { SERVER_VERSION } from './version.js';
+
+export interface ApiServerOptions {
+  dataDir: string;
+  port: number;
+  host?: string;
+  /** Revisions of history kept for watches and consistent paging (default 10,000). */
+  historyWindow?: number;
+  /** Interval between compactions (default 5 minutes). */
+  compactionIntervalMs?: number;
+  /** Extra names or IPs for the serving certificate. */
+  serverNames?: string[];
+  log?: (message: string) => void;
+}
+
+const PUBLIC_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version']);
+
+export class ApiServer {
+  readonly registry: ResourceRegistry;
+  readonly objects: ObjectService;
+  readonly url: string;
+  readonly kubeconfigPath: string;
+  private readonly rest: RestHandler;
+  private readonly lifecycle: LifecycleControllers;
+  private readonly documents = new Map<string, unknown>();
+  private compaction?: NodeJS.Timeout;
+  private ready = false;
+  private closed = false;
+
+  private constructor(
+    readonly options: ApiServerOptions,
+    readonly store: RevisionStore,
+    readonly pki: ClusterPki,
+    private readonly schemas: SchemaSupport,
+    private http?: FastifyInstance,
+  ) {
+    const host = options.host ?? '127.0.0.1';
+    this.url = `https://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
+    this.kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
+    this.registry = new ResourceRegistry(builtinResources().map(withPrinter));
+    this.registry.onChange(() => this.documents.clear());
+    const strategies = new KindStrategies(store);
+    this.objects = new ObjectService(store, schemas, strategies);
+    this.rest = new RestHandler(this.registry, this.objects, store, schemas);
+    this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
+  }
+
+  static async start(options: ApiServerOptions): Promise<ApiServer> {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const pki = await ensurePki(options.dataDir, options.serverNames ?? []);
+    const store = SqliteRevisionStore.open(join(options.dataDir, 'state.db'), { historyWindow: options.historyWindow ?? 10_000 });
+    const server = new ApiServer(options, store, pki, new SchemaSupport(buildDefinitions()));
+    try {
+      await server.listen();
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return server;
+  }
+
+  private async listen(): Promise<void> {
+    const log = this.options.log;
+    this.http = buildHttpFront({
+      tls: { key: this.pki.server.key, cert: this.pki.server.cert, ca: this.pki.ca.cert },
+      handle: (req) => this.handle(req),
+      publicPaths: PUBLIC_PATHS,
+      logErrors: (err, req) => log?.(`error serving ${req.method} ${req.url.split('?')[0]}: ${(err as Error)?.stack ?? String(err)}`),
+    });
+    this.bootstrap();
+    this.lifecycle.start();
+    await this.http.listen({ port: this.options.port, host: this.options.host ?? '127.0.0.1' });
+    const address = this.http.server.address();
+    const port = typeof address === 'object' && address ? address.port : this.options.port;
+    (this as { url: string }).url = `https://${(this.options.host ?? '127.0.0.1').includes(':') ? `[${this.options.host}]` : this.options.host ?? '127.0.0.1'}:${port}`;
+    writeKubeconfig(this.kubeconfigPath, { server: this.url, caPem: this.pki.ca.cert, userName: 'admin', client: this.pki.admin });
+    const keep = this.options.historyWindow ?? 10_000;
+    this.compaction = setInterval(() => this.store.compact(keep), this.options.compactionIntervalMs ?? 300_000);
+    this.compaction.unref();
+    this.ready = true;
+  }
+
+  /** Namespaces and the `kubernetes` Service every cluster has. */
+  private bootstrap(): void {
+    const ns = this.registry.get('', 'v1', 'namespaces')!;
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      if (!this.objects.tryGet(ns, '', name)) this.objects.create(ns, '', { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+    }
+    const svc = this.registry.get('', 'v1', 'services')!;
+    if (!this.objects.tryGet(svc, 'default', 'kubernetes')) {
+      this.objects.create(svc, 'default', {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.options.port }], sessionAffinity: 'None', type: 'ClusterIP' },
+      });
+    }
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ready = false;
+    clearInterval(this.compaction);
+    this.lifecycle.stop();
+    await this.http?.close();
+    this.store.close();
+  }
+
+  /** Routes one authenticated request. */
+  handle(req: ApiRequest): ApiResponse {
+    const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
+    switch (path) {
+      case '/livez':
+      case '/healthz':
+        return { type: 'body', status: 200, body: 'ok', contentType: 'text/plain; charset=utf-8' };
+      case '/readyz':
+        return this.ready ? { type: 'body', status: 200, body: 'ok', contentType: 'text/plain; charset=utf-8' } : { type: 'body', status: 503, body: 'not ready', contentType: 'text/plain; charset=utf-8' };
+      case '/version':
+        return jsonResponse(200, SERVER_VERSION);
+      case '/api':
+      case '/apis': {
+        const aggregated = chooseDiscovery(header(req, 'accept'));
+        if (aggregated) {
+          return { type: 'body', status: 200, body: this.cached(`discovery:${path}:${aggregated}`, () => aggregatedDiscovery(this.registry, path === '/api', aggregated)), contentType: discoveryContentType(aggregated) };
+        }
+        return jsonResponse(200, path === '/api' ? apiVersions(new URL(this.url).host) : apiGroupList(this.registry));
+      }
+      case '/openapi/v2':
+        return this.openApiV2(req);
+      case '/openapi/v3':
+        return jsonResponse(200, this.cached('openapi:v3', () => openApiV3Index(this.registry.all())));
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const gv = path.slice('/openapi/v3/'.length);
+      const doc = this.cached(`openapi:v3:${gv}`, () => openApiV3GroupVersion(gv, this.registry.all(), this.schemas.definitions) ?? null);
+      if (!doc) throw errors.pathNotFound();
+      return { type: 'body', status: 200, body: doc, contentType: 'application/json', headers: { etag: `"${this.registry.revision}"` } };
+    }
+    const segments = path.split('/').filter(Boolean);
+    if (req.method === 'GET' && segments[0] === 'apis' && segments.length === 2) {
+      const group = apiGroup(this.registry, segments[1]);
+      if (!group) throw errors.pathNotFound();
+      return jsonResponse(200, group);
+    }
+    if (req.method === 'GET' && ((segments[0] === 'api' && segments.length === 2) || (segments[0] === 'apis' && segments.length === 3))) {
+      const group = segments[0] === 'api' ? '' : segments[1];
+      const version = segments[segments.length - 1];
+      if (!this.registry.hasGroupVersion(group, version)) throw errors.pathNotFound();
+      return jsonResponse(200, apiResourceList(this.registry, group, version));
+    }
+    const info = parseResourcePath(req.method, path, req.query.get('watch') === 'true' || req.query.get('watch') === '1');
+    if (!info) throw errors.pathNotFound();
+    return this.rest.handle(req, info);
+  }
+
+  private openApiV2(req: ApiRequest): ApiResponse {
+    const accept = header(req, 'accept') ?? '';
+    if (accept && !/application\/json|\*\/\*/.test(accept)) {
+      throw new StatusError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2 (kubectl 1.27/1.28: see the README)');
+    }
+    return jsonResponse(200, this.cached('openapi:v2', () => openApiV2(this.registry.all(), this.schemas.definitions)));
+  }
+
+  private cached<T>(key: string, build: () => T): T {
+    if (!this.documents.has(key)) this.documents.set(key, build());
+    return this.documents.get(key) as T;
+  }
+
+  /** For in-process callers (controllers): the definition serving a kind. */
+  definitionFor(object: KubeObject): ResourceDefinition | undefined {
+    return this.registry.forApiVersionKind(object.apiVersion ?? '', object.kind ?? '');
+  }
+}
+
+function withPrinter(def: ResourceDefinition): ResourceDefinition {
+  const printer = builtinPrinters[kindKey(def)];
+  return printer ? { ...def, printer } : def;
+}

@@ -1,0 +1,244 @@
+/**
+ * The built-in kinds served by the embedded API server, as data. Each entry names the kind, its
+ * URL resource, scope, short names, categories, subresources and field selectors exactly as
+ * kube-apiserver 1.34 serves them; printers, defaults and validation attach by `group/Kind`.
+ */
+import type { KubeObject } from '@canopy/apimachinery';
+import type { ResourceDefinition, Verb } from './types.js';
+
+const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+type Fields = Record<string, (object: KubeObject) => string | undefined>;
+
+/** Reads a dotted path (`spec.nodeName`) as the string a field selector compares with. */
+function path(dotted: string): (object: KubeObject) => string | undefined {
+  const parts = dotted.split('.');
+  return (object) => {
+    let current: unknown = object;
+    for (const part of parts) {
+      if (typeof current !== 'object' || current === null) return undefined;
+      current = (current as Record<string, unknown>)[part];
+    }
+    if (current === undefined || current === null) return '';
+    return typeof current === 'object' ? JSON.stringify(current) : String(current);
+  };
+}
+
+function fields(...names: string[]): Fields {
+  return Object.fromEntries(names.map((n) => [n, path(n)]));
+}
+
+interface Entry {
+  kind: string;
+  resource: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  status?: boolean;
+  scale?: boolean;
+  tracksGeneration?: boolean;
+  selectableFields?: Fields;
+  verbs?: Verb[];
+  /** Package segment of the upstream schema name (io.k8s.api.<pkg>.<version>.<Kind>). */
+  schemaPackage?: string;
+}
+
+const scaleFromReplicas = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
+
+const groups: Array<{ group: string; version: string; schemaPackage: string; entries: Entry[] }> = [
+  {
+    group: '',
+    version: 'v1',
+    schemaPackage: 'core',
+    entries: [
+      { kind: 'Namespace', resource: 'namespaces', namespaced: false, shortNames: ['ns'], status: true, selectableFields: fields('status.phase') },
+      {
+        kind: 'Pod',
+        resource: 'pods',
+        namespaced: true,
+        shortNames: ['po'],
+        categories: ['all'],
+        status: true,
+        selectableFields: fields(
+          'spec.nodeName',
+          'spec.restartPolicy',
+          'spec.schedulerName',
+          'spec.serviceAccountName',
+          'spec.hostNetwork',
+          'status.phase',
+          'status.podIP',
+          'status.nominatedNodeName',
+        ),
+      },
+      { kind: 'Service', resource: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], status: true, selectableFields: fields('spec.clusterIP', 'spec.type') },
+      { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'] },
+      { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'] },
+      { kind: 'Secret', resource: 'secrets', namespaced: true, selectableFields: fields('type') },
+      { kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true, shortNames: ['sa'] },
+      {
+        kind: 'Event',
+        resource: 'events',
+        namespaced: true,
+        shortNames: ['ev'],
+        selectableFields: fields(
+          'involvedObject.kind',
+          'involvedObject.namespace',
+          'involvedObject.name',
+          'involvedObject.uid',
+          'involvedObject.apiVersion',
+          'involvedObject.resourceVersion',
+          'involvedObject.fieldPath',
+          'reason',
+          'reportingComponent',
+          'source',
+          'type',
+        ),
+      },
+      { kind: 'Node', resource: 'nodes', namespaced: false, shortNames: ['no'], status: true, selectableFields: fields('spec.unschedulable') },
+      { kind: 'PersistentVolume', resource: 'persistentvolumes', namespaced: false, shortNames: ['pv'], status: true },
+      { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], status: true },
+      { kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, shortNames: ['quota'], status: true },
+      { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'] },
+    ],
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    schemaPackage: 'apps',
+    entries: [
+      { kind: 'Deployment', resource: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'], status: true, scale: true, tracksGeneration: true },
+      {
+        kind: 'ReplicaSet',
+        resource: 'replicasets',
+        namespaced: true,
+        shortNames: ['rs'],
+        categories: ['all'],
+        status: true,
+        scale: true,
+        tracksGeneration: true,
+        selectableFields: fields('status.replicas'),
+      },
+      { kind: 'StatefulSet', resource: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ['all'], status: true, scale: true, tracksGeneration: true },
+      { kind: 'DaemonSet', resource: 'daemonsets', namespaced: true, shortNames: ['ds'], categories: ['all'], status: true, tracksGeneration: true },
+      { kind: 'ControllerRevision', resource: 'controllerrevisions', namespaced: true },
+    ],
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    schemaPackage: 'batch',
+    entries: [
+      { kind: 'Job', resource: 'jobs', namespaced: true, categories: ['all'], status: true, tracksGeneration: true, selectableFields: fields('status.successful') },
+      { kind: 'CronJob', resource: 'cronjobs', namespaced: true, shortNames: ['cj'], categories: ['all'], status: true, tracksGeneration: true },
+    ],
+  },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    schemaPackage: 'networking',
+    entries: [
+      { kind: 'Ingress', resource: 'ingresses', namespaced: true, shortNames: ['ing'], status: true, tracksGeneration: true },
+      { kind: 'IngressClass', resource: 'ingressclasses', namespaced: false },
+      { kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true, shortNames: ['netpol'], tracksGeneration: true },
+    ],
+  },
+  {
+    group: 'storage.k8s.io',
+    version: 'v1',
+    schemaPackage: 'storage',
+    entries: [{ kind: 'StorageClass', resource: 'storageclasses', namespaced: false, shortNames: ['sc'] }],
+  },
+  {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    schemaPackage: 'coordination',
+    entries: [{ kind: 'Lease', resource: 'leases', namespaced: true }],
+  },
+  {
+    group: 'events.k8s.io',
+    version: 'v1',
+    schemaPackage: 'events',
+    entries: [
+      {
+        kind: 'Event',
+        resource: 'events',
+        namespaced: true,
+        shortNames: ['ev'],
+        selectableFields: {
+          'regarding.kind': path('regarding.kind'),
+          'regarding.namespace': path('regarding.namespace'),
+          'regarding.name': path('regarding.name'),
+          'regarding.uid': path('regarding.uid'),
+          reason: path('reason'),
+          type: path('type'),
+          reportingController: path('reportingController'),
+        },
+      },
+    ],
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    schemaPackage: 'rbac',
+    entries: [
+      { kind: 'Role', resource: 'roles', namespaced: true },
+      { kind: 'ClusterRole', resource: 'clusterroles', namespaced: false },
+      { kind: 'RoleBinding', resource: 'rolebindings', namespaced: true },
+      { kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespaced: false },
+    ],
+  },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    schemaPackage: 'autoscaling',
+    entries: [{ kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], status: true, tracksGeneration: true }],
+  },
+  {
+    group: 'policy',
+    version: 'v1',
+    schemaPackage: 'policy',
+    entries: [{ kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], status: true, tracksGeneration: true }],
+  },
+  {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    schemaPackage: 'discovery',
+    entries: [{ kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true, selectableFields: fields('addressType') }],
+  },
+];
+
+function singularOf(kind: string): string {
+  return kind.toLowerCase();
+}
+
+/** The definitions of every built-in kind (printers, defaults and validation are attached by the registry). */
+export function builtinResources(): ResourceDefinition[] {
+  const out: ResourceDefinition[] = [];
+  for (const g of groups) {
+    for (const e of g.entries) {
+      const definition: ResourceDefinition = {
+        group: g.group,
+        version: g.version,
+        kind: e.kind,
+        listKind: `${e.kind}List`,
+        resource: e.resource,
+        singular: singularOf(e.kind),
+        namespaced: e.namespaced,
+        verbs: e.verbs ?? ALL_VERBS,
+        schemaName: `io.k8s.api.${e.schemaPackage ?? g.schemaPackage}.${g.version}.${e.kind}`,
+        statusSubresourceSemantics: !!e.status,
+        tracksGeneration: !!e.tracksGeneration,
+      };
+      if (e.shortNames) definition.shortNames = e.shortNames;
+      if (e.categories) definition.categories = e.categories;
+      if (e.selectableFields) definition.selectableFields = e.selectableFields;
+      if (e.status || e.scale) {
+        definition.subresources = {};
+        if (e.status) definition.subresources.status = true;
+        if (e.scale) definition.subresources.scale = scaleFromReplicas;
+      }
+      out.push(definition);
+    }
+  }
+  return out;
+}

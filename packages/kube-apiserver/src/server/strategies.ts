@@ -1,0 +1,93 @@
+/**
+ * Per-kind behaviour of the generic pipeline, looked up by `group/Kind`: defaults and validation
+ * from the semantics tables, plus the few stateful strategies kube-apiserver has (Service IP and
+ * NodePort allocation, namespace termination, graceful pod deletion). Kinds without an entry
+ * (CRDs) get the generic behaviour.
+ */
+import { validateObjectMeta, validateObjectMetaUpdate, type KubeObject, type StatusCause } from '@canopy/apimachinery';
+import { builtinSemantics, prepareForCreate as prepareBuiltinForCreate } from '../registry/semantics.js';
+import type { ResourceDefinition } from '../registry/types.js';
+import { resourcePrefix } from '../storage/keys.js';
+import type { RevisionStore } from '../storage/types.js';
+import { asRecord } from './object-utils.js';
+import { ServiceAllocator } from './service-allocator.js';
+
+export function kindKey(def: { group: string; kind: string }): string {
+  return `${def.group}/${def.kind}`;
+}
+
+export class KindStrategies {
+  private readonly services: ServiceAllocator;
+
+  constructor(store: RevisionStore) {
+    this.services = new ServiceAllocator(() => store.list(resourcePrefix('', 'services')).items.map((s) => s.object));
+  }
+
+  private semantics(def: ResourceDefinition) {
+    return def.schemaName ? builtinSemantics[kindKey(def)] : undefined;
+  }
+
+  defaults(def: ResourceDefinition, object: KubeObject): void {
+    this.semantics(def)?.defaults?.(object);
+  }
+
+  /** Create-time state the server owns (status phase, generated selectors). */
+  prepareForCreate(def: ResourceDefinition, object: KubeObject): void {
+    if (def.schemaName) prepareBuiltinForCreate(kindKey(def), object);
+  }
+
+  /** Allocations that must not happen for a dry run's sake only once validation passed. */
+  beforeCreate(def: ResourceDefinition, object: KubeObject, dryRun: boolean): void {
+    if (kindKey(def) === '/Service') this.services.allocate(object, dryRun);
+  }
+
+  prepareForUpdate(def: ResourceDefinition, object: KubeObject, old: KubeObject): void {
+    // kube keeps allocated values a client omitted (a PUT of a manifest without clusterIP).
+    if (kindKey(def) === '/Service') this.services.carryOver(object, old);
+  }
+
+  validate(def: ResourceDefinition, object: KubeObject, old: KubeObject | undefined, subresource?: 'status'): StatusCause[] {
+    const semantics = this.semantics(def);
+    const causes: StatusCause[] = [];
+    if (!subresource) {
+      causes.push(
+        ...validateObjectMeta(object.metadata, {
+          namespaced: def.namespaced,
+          nameValidator: semantics?.nameValidation ?? (def.kind === 'Namespace' ? 'label' : 'subdomain'),
+          path: 'metadata',
+        }),
+      );
+      if (old) causes.push(...validateObjectMetaUpdate(object.metadata, old.metadata, 'metadata'));
+    }
+    if (semantics?.validate) causes.push(...semantics.validate(object, old ? { old, ...(subresource ? { subresource } : {}) } : {}));
+    return causes;
+  }
+
+  /** Finalizers that keep a deleted object in storage (namespaces also wait on spec.finalizers). */
+  pendingFinalizers(def: ResourceDefinition, object: KubeObject): string[] {
+    const pending = [...(object.metadata.finalizers ?? [])];
+    if (kindKey(def) === '/Namespace') {
+      const spec = asRecord(object.spec);
+      if (Array.isArray(spec?.finalizers)) pending.push(...(spec.finalizers as string[]));
+    }
+    return pending;
+  }
+
+  /** Seconds a deletion waits before the object may be removed (kube's CheckGracefulDelete). */
+  gracePeriod(def: ResourceDefinition, object: KubeObject, requested: number | undefined): number {
+    if (kindKey(def) !== '/Pod') return 0;
+    const spec = asRecord(object.spec);
+    const status = asRecord(object.status);
+    // Nothing runs an unscheduled or finished pod, so nobody would confirm its termination.
+    if (!spec?.nodeName || status?.phase === 'Succeeded' || status?.phase === 'Failed') return 0;
+    if (requested !== undefined) return Math.max(0, requested);
+    const fromSpec = spec.terminationGracePeriodSeconds;
+    return typeof fromSpec === 'number' && fromSpec >= 0 ? fromSpec : 30;
+  }
+
+  onDeletionMarked(def: ResourceDefinition, object: KubeObject): void {
+    if (kindKey(def) === '/Namespace') {
+      object.status = { ...(asRecord(object.status) ?? {}), phase: 'Terminating' };
+    }
+  }
+}

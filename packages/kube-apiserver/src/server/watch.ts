@@ -1,0 +1,145 @@
+/**
+ * Watch streams: newline-delimited `{"type","object"}` events from the store's revision log,
+ * filtered by selectors with kube's transition rules (an object that stops matching is
+ * DELETED for this watcher), with bookmarks, watch-list initial events and 410 on compaction.
+ */
+import type { KubeObject } from '@canopy/apimachinery';
+import { StorageError, type RevisionStore, type StoreEvent } from '../storage/types.js';
+import type { ResourceDefinition } from '../registry/types.js';
+import type { StreamSink } from './types.js';
+import { tableRows, printerOf } from './table.js';
+import type { Representation } from './negotiation.js';
+
+export interface WatchRequest {
+  def: ResourceDefinition;
+  prefix: string;
+  /** Only this object (GET .../name?watch or fieldSelector metadata.name=). */
+  matches: (object: KubeObject) => boolean;
+  /** Start after this revision; undefined → initial ADDED events for the current state first. */
+  afterRevision?: number;
+  sendInitialEvents: boolean;
+  allowBookmarks: boolean;
+  timeoutSeconds?: number;
+  representation: Representation;
+  /** List the current state for initial events (already filtered). */
+  listCurrent: () => { items: KubeObject[]; revision: number };
+  bookmarkIntervalMs?: number;
+}
+
+/** Bounded back-pressure: a watcher that falls this far behind is closed and must re-watch, as kube does. */
+const MAX_BUFFERED_EVENTS = 20000;
+
+export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSink): void {
+  let closed = false;
+  let handle: { cancel(): void } | undefined;
+  let lastRevision = 0;
+  let columnsSent = false;
+  let behind = 0;
+  const timers: NodeJS.Timeout[] = [];
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    handle?.cancel();
+    for (const t of timers) clearTimeout(t), clearInterval(t);
+    sink.end();
+  };
+  sink.onClose(() => {
+    closed = true;
+    handle?.cancel();
+    for (const t of timers) clearTimeout(t), clearInterval(t);
+  });
+
+  const encodeObject = (object: KubeObject, cachedJson?: string): string => {
+    const rep = req.representation;
+    if (rep.kind === 'table') {
+      const table = {
+        kind: 'Table',
+        apiVersion: `meta.k8s.io/${rep.version}`,
+        metadata: { resourceVersion: object.metadata.resourceVersion },
+        columnDefinitions: columnsSent ? [] : printerOf(req.def).columns,
+        rows: tableRows(req.def, [object], rep.includeObject ?? 'Metadata', rep.version),
+      };
+      columnsSent = true;
+      return JSON.stringify(table);
+    }
+    if (rep.kind === 'partial') {
+      return JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${rep.version}`, metadata: object.metadata });
+    }
+    return cachedJson ?? JSON.stringify(object);
+  };
+
+  const send = (type: string, objectJson: string) => {
+    if (closed) return;
+    const ok = sink.write(`{"type":"${type}","object":${objectJson}}\n`);
+    if (!ok && ++behind > MAX_BUFFERED_EVENTS) close();
+    if (ok) behind = 0;
+  };
+
+  const sendBookmark = (revision: number, initialEventsEnd = false) => {
+    const kind = req.def.kind;
+    const apiVersion = req.def.group ? `${req.def.group}/${req.def.version}` : req.def.version;
+    const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
+    if (initialEventsEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+    send('BOOKMARK', JSON.stringify({ kind, apiVersion, metadata }));
+  };
+
+  const onEvent = (event: StoreEvent) => {
+    if (closed) return;
+    lastRevision = event.revision;
+    const nowMatches = event.type !== 'DELETED' && req.matches(event.object);
+    const wasMatching = event.prevObject ? req.matches(event.prevObject) : false;
+    let type: string | undefined;
+    if (event.type === 'ADDED') type = nowMatches ? 'ADDED' : undefined;
+    else if (event.type === 'DELETED') type = wasMatching || req.matches(event.object) ? 'DELETED' : undefined;
+    else if (nowMatches) type = wasMatching || !event.prevObject ? 'MODIFIED' : 'ADDED';
+    else if (wasMatching) type = 'DELETED';
+    if (!type) return;
+    send(type, encodeObject(event.object, req.representation.kind === 'object' ? event.json() : undefined));
+  };
+
+  let after = req.afterRevision;
+  if (after === undefined) {
+    const current = req.listCurrent();
+    for (const object of current.items) send('ADDED', encodeObject(object));
+    after = current.revision;
+    if (req.sendInitialEvents && req.allowBookmarks) sendBookmark(after, true);
+  }
+  lastRevision = after;
+  try {
+    handle = store.watch(req.prefix, after, onEvent);
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'Compacted') {
+      send(
+        'ERROR',
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `too old resource version: ${after} (${typeof err.current === 'number' ? err.current : store.compactedRevision()})`,
+          reason: 'Expired',
+          code: 410,
+        }),
+      );
+      close();
+      return;
+    }
+    throw err;
+  }
+  if (closed) {
+    handle.cancel();
+    return;
+  }
+  if (req.allowBookmarks) {
+    timers.push(
+      setInterval(() => {
+        // A bookmark tells the client how far it is up to date even when nothing it watches changed.
+        const revision = Math.max(lastRevision, store.currentRevision());
+        sendBookmark(revision);
+      }, req.bookmarkIntervalMs ?? 15_000),
+    );
+  }
+  const timeout = req.timeoutSeconds && req.timeoutSeconds > 0 ? req.timeoutSeconds : 1800;
+  timers.push(setTimeout(close, timeout * 1000));
+}
