@@ -11,6 +11,11 @@ import { ensurePki, type ClusterPki } from './auth/pki.js';
 import { writeKubeconfig } from './auth/kubeconfig.js';
 import { buildDefinitions } from './openapi/definitions.js';
 import { openApiV2, openApiV3GroupVersion, openApiV3Index } from './openapi/documents.js';
+import {
+  encodeOpenApiV2Protobuf,
+  OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+  OPENAPI_V2_PROTOBUF_DEPRECATED_TYPE,
+} from './openapi/protobuf-v2.js';
 import { builtinResources } from './registry/builtin.js';
 import { builtinPrinters } from './registry/printers.js';
 import { ResourceRegistry } from './registry/registry.js';
@@ -18,7 +23,7 @@ import type { ResourceDefinition } from './registry/types.js';
 import { SqliteRevisionStore } from './storage/sqlite-store.js';
 import type { RevisionStore } from './storage/types.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './server/discovery.js';
-import { chooseDiscovery } from './server/negotiation.js';
+import { chooseDiscovery, parseAccept } from './server/negotiation.js';
 import { buildHttpFront } from './server/http.js';
 import { LifecycleControllers } from './server/lifecycle.js';
 import { ObjectService } from './server/objects.js';
@@ -186,12 +191,25 @@ export class ApiServer {
     return this.rest.handle(req, info);
   }
 
+  /**
+   * `/openapi/v2` as JSON or, for kubectl ≤1.28 and other client-go discovery clients, as gnostic
+   * protobuf. Like kube-openapi's handler: the first acceptable media range in the Accept header
+   * wins, JSON when there is none; protobuf is accepted under both spellings and answered with
+   * the one Go's mime parser reads.
+   */
   private openApiV2(req: ApiRequest): ApiResponse {
+    const json = () => this.cached('openapi:v2', () => openApiV2(this.registry.all(), this.schemas.definitions));
     const accept = header(req, 'accept') ?? '';
-    if (accept && !/application\/json|\*\/\*/.test(accept)) {
-      throw new StatusError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2 (kubectl 1.27/1.28: see the README)');
+    for (const range of parseAccept(accept)) {
+      const mime = `${range.type}/${range.subtype}`;
+      if (mime === 'application/json' || mime === 'application/*' || mime === '*/*') return jsonResponse(200, json());
+      if (mime === OPENAPI_V2_PROTOBUF_CONTENT_TYPE || mime === OPENAPI_V2_PROTOBUF_DEPRECATED_TYPE) {
+        const body = this.cached('openapi:v2:protobuf', () => encodeOpenApiV2Protobuf(json()));
+        return { type: 'body', status: 200, body, contentType: OPENAPI_V2_PROTOBUF_CONTENT_TYPE };
+      }
     }
-    return jsonResponse(200, this.cached('openapi:v2', () => openApiV2(this.registry.all(), this.schemas.definitions)));
+    if (accept) throw new StatusError(406, 'NotAcceptable', 'only application/json and gnostic protobuf are served for /openapi/v2');
+    return jsonResponse(200, json());
   }
 
   private cached<T>(key: string, build: () => T): T {

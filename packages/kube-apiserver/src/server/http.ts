@@ -107,7 +107,9 @@ function sendError(reply: FastifyReply, err: StatusError): void {
 function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
   for (const [k, v] of Object.entries(response.headers ?? {})) reply.header(k, v);
   if (response.type === 'body') {
-    const payload = typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
+    // Strings and Buffers (protobuf documents) are already serialised.
+    const serialised = typeof response.body === 'string' || Buffer.isBuffer(response.body);
+    const payload = serialised ? response.body : JSON.stringify(response.body);
     reply.code(response.status).header('content-type', response.contentType).header('cache-control', 'no-cache, private');
     return reply.send(payload);
   }
