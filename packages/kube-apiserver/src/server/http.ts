@@ -44,7 +44,7 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
     bodyLimit: MAX_REQUEST_BYTES,
     logger: false,
     // kube paths may carry encoded characters; our own parser decodes segments.
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 65_000,
