@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './schema.js';
+export * from './validate.js';
 export * from './validation.js';
 export * from './json.js';
 export * from './labels.js';
