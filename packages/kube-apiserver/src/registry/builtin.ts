@@ -4,6 +4,7 @@
  * kube-apiserver 1.34 serves them; printers, defaults and validation attach by `group/Kind`.
  */
 import type { KubeObject } from '@canopy/apimachinery';
+import { definitionNameFor } from '../openapi/definitions.js';
 import type { ResourceDefinition, Verb } from './types.js';
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -39,17 +40,14 @@ interface Entry {
   tracksGeneration?: boolean;
   selectableFields?: Fields;
   verbs?: Verb[];
-  /** Package segment of the upstream schema name (io.k8s.api.<pkg>.<version>.<Kind>). */
-  schemaPackage?: string;
 }
 
 const scaleFromReplicas = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
 
-const groups: Array<{ group: string; version: string; schemaPackage: string; entries: Entry[] }> = [
+const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
   {
     group: '',
     version: 'v1',
-    schemaPackage: 'core',
     entries: [
       { kind: 'Namespace', resource: 'namespaces', namespaced: false, shortNames: ['ns'], status: true, selectableFields: fields('status.phase') },
       {
@@ -104,7 +102,6 @@ const groups: Array<{ group: string; version: string; schemaPackage: string; ent
   {
     group: 'apps',
     version: 'v1',
-    schemaPackage: 'apps',
     entries: [
       { kind: 'Deployment', resource: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'], status: true, scale: true, tracksGeneration: true },
       {
@@ -126,7 +123,6 @@ const groups: Array<{ group: string; version: string; schemaPackage: string; ent
   {
     group: 'batch',
     version: 'v1',
-    schemaPackage: 'batch',
     entries: [
       { kind: 'Job', resource: 'jobs', namespaced: true, categories: ['all'], status: true, tracksGeneration: true, selectableFields: fields('status.successful') },
       { kind: 'CronJob', resource: 'cronjobs', namespaced: true, shortNames: ['cj'], categories: ['all'], status: true, tracksGeneration: true },
@@ -135,7 +131,6 @@ const groups: Array<{ group: string; version: string; schemaPackage: string; ent
   {
     group: 'networking.k8s.io',
     version: 'v1',
-    schemaPackage: 'networking',
     entries: [
       { kind: 'Ingress', resource: 'ingresses', namespaced: true, shortNames: ['ing'], status: true, tracksGeneration: true },
       { kind: 'IngressClass', resource: 'ingressclasses', namespaced: false },
@@ -145,19 +140,16 @@ const groups: Array<{ group: string; version: string; schemaPackage: string; ent
   {
     group: 'storage.k8s.io',
     version: 'v1',
-    schemaPackage: 'storage',
     entries: [{ kind: 'StorageClass', resource: 'storageclasses', namespaced: false, shortNames: ['sc'] }],
   },
   {
     group: 'coordination.k8s.io',
     version: 'v1',
-    schemaPackage: 'coordination',
     entries: [{ kind: 'Lease', resource: 'leases', namespaced: true }],
   },
   {
     group: 'events.k8s.io',
     version: 'v1',
-    schemaPackage: 'events',
     entries: [
       {
         kind: 'Event',
@@ -179,7 +171,6 @@ const groups: Array<{ group: string; version: string; schemaPackage: string; ent
   {
     group: 'rbac.authorization.k8s.io',
     version: 'v1',
-    schemaPackage: 'rbac',
     entries: [
       { kind: 'Role', resource: 'roles', namespaced: true },
       { kind: 'ClusterRole', resource: 'clusterroles', namespaced: false },
@@ -190,19 +181,16 @@ const groups: Array<{ group: string; version: string; schemaPackage: string; ent
   {
     group: 'autoscaling',
     version: 'v2',
-    schemaPackage: 'autoscaling',
     entries: [{ kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], status: true, tracksGeneration: true }],
   },
   {
     group: 'policy',
     version: 'v1',
-    schemaPackage: 'policy',
     entries: [{ kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], status: true, tracksGeneration: true }],
   },
   {
     group: 'discovery.k8s.io',
     version: 'v1',
-    schemaPackage: 'discovery',
     entries: [{ kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true, selectableFields: fields('addressType') }],
   },
 ];
@@ -225,7 +213,7 @@ export function builtinResources(): ResourceDefinition[] {
         singular: singularOf(e.kind),
         namespaced: e.namespaced,
         verbs: e.verbs ?? ALL_VERBS,
-        schemaName: `io.k8s.api.${e.schemaPackage ?? g.schemaPackage}.${g.version}.${e.kind}`,
+        schemaName: definitionNameFor(g.group, g.version, e.kind),
         statusSubresourceSemantics: !!e.status,
         tracksGeneration: !!e.tracksGeneration,
       };

@@ -21,7 +21,7 @@ export class SchemaSupport {
 
   /**
    * Returns type and required-field causes. Unknown fields: Strict → 400 BadRequest (as kube's
-   * strict decoding), Warn → warnings, Ignore → nothing. CRDs prune unknown fields in every mode.
+   * strict decoding), Warn → warnings, Ignore → nothing. Unknown fields are never stored.
    */
   validate(def: ResourceDefinition, object: KubeObject, mode: FieldValidation, warnings: string[]): StatusCause[] {
     const schema = this.schemaOf(def);
@@ -34,7 +34,9 @@ export class SchemaSupport {
       throw errors.badRequest(`strict decoding error: ${unknown.map((c) => c.message).join(', ')}`);
     }
     warnings.push(...result.warnings);
-    if (pruning && result.value !== object && typeof result.value === 'object' && result.value) {
+    // What is stored is what the schema knows: unknown fields and nulls go, as Go's decoding drops
+    // them for built-in kinds and pruning does for CRDs.
+    if (result.value !== object && typeof result.value === 'object' && result.value) {
       for (const k of Object.keys(object)) delete (object as Record<string, unknown>)[k];
       Object.assign(object, result.value);
     }

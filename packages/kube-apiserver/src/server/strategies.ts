@@ -50,14 +50,17 @@ export class KindStrategies {
     const semantics = this.semantics(def);
     const causes: StatusCause[] = [];
     if (!subresource) {
-      causes.push(
-        ...validateObjectMeta(object.metadata, {
-          namespaced: def.namespaced,
-          nameValidator: semantics?.nameValidation ?? (def.kind === 'Namespace' ? 'label' : 'subdomain'),
-          path: 'metadata',
-        }),
-      );
+      // On update kube runs only the update check, which re-validates labels and annotations itself.
       if (old) causes.push(...validateObjectMetaUpdate(object.metadata, old.metadata, 'metadata'));
+      else {
+        causes.push(
+          ...validateObjectMeta(object.metadata, {
+            namespaced: def.namespaced,
+            nameValidator: semantics?.nameValidation ?? (def.kind === 'Namespace' ? 'label' : 'subdomain'),
+            path: 'metadata',
+          }),
+        );
+      }
     }
     if (semantics?.validate) causes.push(...semantics.validate(object, old ? { old, ...(subresource ? { subresource } : {}) } : {}));
     return causes;
