@@ -157,18 +157,20 @@ export class ObjectService {
     const warnings = this.checkDecodeProblems(def, input, options);
     const object = clone(input);
     this.checkTypeMeta(def, object);
-    const meta = object.metadata;
     if (def.namespaced) {
-      if (meta.namespace && namespace && meta.namespace !== namespace) {
+      const given = object.metadata.namespace;
+      if (given && namespace && given !== namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      meta.namespace = namespace || meta.namespace || '';
+      object.metadata.namespace = namespace || given || '';
     } else {
-      delete meta.namespace;
+      delete object.metadata.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = object.metadata.generateName + randomSuffix();
+    // Validation may replace nested values (pruning), so metadata is read only afterwards.
     this.validateSchema(def, object, options.fieldValidation, warnings);
     this.strategies.defaults(def, object);
+    const meta = object.metadata;
     // System-owned metadata: clients cannot choose these.
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339();
