@@ -15,7 +15,7 @@ import {
   type StatusCause,
 } from '@canopy/apimachinery';
 import { listPrefix, objectKey } from '../storage/keys.js';
-import { StorageError, type RevisionStore, type StoredObject } from '../storage/types.js';
+import { StorageError, type RevisionStore } from '../storage/types.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import { asRecord, clone, deepEqual, randomSuffix, rfc3339 } from './object-utils.js';
 import type { SchemaSupport } from './schema-support.js';
@@ -86,17 +86,24 @@ export class ObjectService {
     return objectKey(def.group, def.resource, def.namespaced ? namespace : '', name);
   }
 
-  /** Reads one object at the latest revision, or as of `resourceVersion` when given exactly. */
+  /**
+   * Reads one object. A GET's resourceVersion means "not older than" (kube's semantics), so the
+   * latest state always satisfies it; only a revision the server has not reached is refused.
+   */
   get(def: ResourceDefinition, namespace: string, name: string, resourceVersion?: string): KubeObject {
-    const atRevision = resourceVersion && resourceVersion !== '0' ? this.parseRevision(resourceVersion) : undefined;
-    let stored: StoredObject | undefined;
-    try {
-      stored = atRevision !== undefined && atRevision < this.store.currentRevision() ? this.store.get(this.key(def, namespace, name), atRevision) : this.store.get(this.key(def, namespace, name));
-    } catch (err) {
-      throw this.storageError(err, def, name);
-    }
+    if (resourceVersion && resourceVersion !== '0') this.checkNotFuture(this.parseRevision(resourceVersion));
+    const stored = this.store.get(this.key(def, namespace, name));
     if (!stored) throw errors.notFound(this.ref(def), name);
     return stored.object;
+  }
+
+  private checkNotFuture(rv: number): void {
+    if (rv > this.store.currentRevision()) {
+      throw new StatusError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.store.currentRevision()}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    }
   }
 
   tryGet(def: ResourceDefinition, namespace: string, name: string): KubeObject | undefined {
@@ -119,12 +126,7 @@ export class ObjectService {
     } else if (query.resourceVersion && query.resourceVersion !== '0') {
       const rv = this.parseRevision(query.resourceVersion);
       const exact = query.resourceVersionMatch === 'Exact' || (!query.resourceVersionMatch && query.limit && query.limit > 0);
-      if (rv > this.store.currentRevision()) {
-        throw new StatusError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.store.currentRevision()}`, {
-          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-          retryAfterSeconds: 1,
-        });
-      }
+      this.checkNotFuture(rv);
       if (exact && rv < this.store.currentRevision()) atRevision = rv;
     } else if (query.resourceVersionMatch && query.resourceVersionMatch !== 'NotOlderThan') {
       throw errors.badRequest(`resourceVersionMatch "${query.resourceVersionMatch}" is forbidden for resourceVersion ""`);

@@ -19,6 +19,9 @@ import {
   parseFieldSelector,
   parseJsonStrict,
   parseLabelSelector,
+  decodeKubernetesProtobuf,
+  ProtobufDecodeError,
+  UnsupportedProtobufKindError,
   fieldSelectorRequirements,
   StatusError,
   type KubeObject,
@@ -471,9 +474,19 @@ export class RestHandler {
   private decodeBody(req: ApiRequest, allowed: BodyFormat[], format = bodyFormatOf(header(req, 'content-type'))): { value: unknown; problems: string[] } {
     if (!format) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
     const treatAs: BodyFormat = format === 'json-patch' || format === 'merge-patch' || format === 'strategic-merge-patch' ? 'json' : format;
-    if (!allowed.includes(treatAs)) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
+    // Protobuf bodies (kubectl 1.32+ typed clients, helm) are accepted wherever JSON is.
+    if (!allowed.includes(treatAs) && !(treatAs === 'protobuf' && allowed.includes('json'))) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
     const raw = req.body ?? Buffer.alloc(0);
     if (raw.length === 0) throw errors.badRequest('the request body is empty');
+    if (treatAs === 'protobuf') {
+      try {
+        return { value: decodeKubernetesProtobuf(raw).object, problems: [] };
+      } catch (err) {
+        if (err instanceof UnsupportedProtobufKindError) throw new StatusError(415, 'UnsupportedMediaType', err.message);
+        if (err instanceof ProtobufDecodeError) throw errors.badRequest(`failed to decode the protobuf body: ${err.message}`);
+        throw err;
+      }
+    }
     const text = raw.toString('utf8');
     if (treatAs === 'yaml') {
       const doc = parseDocument(text, { uniqueKeys: true });

@@ -37,18 +37,17 @@ export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSi
   let behind = 0;
   const timers: NodeJS.Timeout[] = [];
 
+  const release = () => {
+    closed = true;
+    handle?.cancel();
+    for (const t of timers) clearTimeout(t);
+  };
   const close = () => {
     if (closed) return;
-    closed = true;
-    handle?.cancel();
-    for (const t of timers) clearTimeout(t), clearInterval(t);
+    release();
     sink.end();
   };
-  sink.onClose(() => {
-    closed = true;
-    handle?.cancel();
-    for (const t of timers) clearTimeout(t), clearInterval(t);
-  });
+  sink.onClose(release);
 
   const encodeObject = (object: KubeObject, cachedJson?: string): string => {
     const rep = req.representation;
