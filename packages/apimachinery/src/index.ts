@@ -10,3 +10,4 @@ export * from './quantity.js';
 export * from './patch/json-patch.js';
 export * from './patch/merge-patch.js';
 export * from './patch/strategic-merge-patch.js';
+export * from './protobuf/decode.js';

@@ -475,7 +475,8 @@ export class RestHandler {
     if (!format) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
     const treatAs: BodyFormat = format === 'json-patch' || format === 'merge-patch' || format === 'strategic-merge-patch' ? 'json' : format;
     // Protobuf bodies (kubectl 1.32+ typed clients, helm) are accepted wherever JSON is.
-    if (!allowed.includes(treatAs) && !(treatAs === 'protobuf' && allowed.includes('json'))) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
+    if (!allowed.includes(treatAs) && !(treatAs === 'protobuf' && allowed.includes('json')))
+      throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
     const raw = req.body ?? Buffer.alloc(0);
     if (raw.length === 0) throw errors.badRequest('the request body is empty');
     if (treatAs === 'protobuf') {
