@@ -7,7 +7,7 @@ import {
   decodeKubernetesProtobuf,
   decodeProtobufMessage,
   formatGoDuration,
-  formatTime,
+  formatKubernetesTime,
   ProtobufDecodeError,
   UnsupportedProtobufKindError,
 } from '../src/protobuf/decode.js';
@@ -505,10 +505,10 @@ describe('protobuf: wire reader, formats and tables', () => {
   });
 
   it('formats times as metav1.Time and MicroTime do', () => {
-    assert.equal(formatTime(0, 1, false), '1970-01-01T00:00:00Z');
-    assert.equal(formatTime(1704164645, 999_999_999, true), '2024-01-02T03:04:05.999999Z');
-    assert.equal(formatTime(-62135596800 + 1, 0, false), '0001-01-01T00:00:01Z');
-    assert.throws(() => formatTime(1, 1_000_000_000, false), ProtobufDecodeError);
+    assert.equal(formatKubernetesTime(0, 1, false), '1970-01-01T00:00:00Z');
+    assert.equal(formatKubernetesTime(1704164645, 999_999_999, true), '2024-01-02T03:04:05.999999Z');
+    assert.equal(formatKubernetesTime(-62135596800 + 1, 0, false), '0001-01-01T00:00:01Z');
+    assert.throws(() => formatKubernetesTime(1, 1_000_000_000, false), ProtobufDecodeError);
   });
 
   it('every registered kind has a table, and decodes an empty message to just its type', () => {

@@ -316,7 +316,7 @@ function readSpecial(bytes: Uint8Array, special: SpecialType, depth: number): un
       });
       // An unset time: Go writes an empty message (or, marshalled explicitly, its zero time).
       if ((seconds === 0 || seconds === GO_ZERO_TIME_SECONDS) && nanos === 0) return undefined;
-      return formatTime(seconds, nanos, special === 'microTime');
+      return formatKubernetesTime(seconds, nanos, special === 'microTime');
     }
     case 'duration': {
       let nanoseconds = 0n;
@@ -390,7 +390,7 @@ function forEachField(reader: WireReader, path: string, read: (tag: FieldTag, pa
 }
 
 /** RFC 3339 in UTC as metav1.Time (whole seconds) or metav1.MicroTime (microseconds) write it in JSON. */
-export function formatTime(seconds: number, nanos: number, micro: boolean): string {
+export function formatKubernetesTime(seconds: number, nanos: number, micro: boolean): string {
   if (!Number.isSafeInteger(seconds) || seconds < GO_ZERO_TIME_SECONDS || seconds > MAX_RFC3339_SECONDS) {
     throw new ProtobufDecodeError(`timestamp ${seconds}s is outside the years 0001-9999`);
   }
