@@ -49,6 +49,8 @@ export interface ApiServerOptions {
 }
 
 const PUBLIC_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version']);
+/** Documents that answer only GET (and HEAD). */
+const NON_RESOURCE_PATHS = new Set([...PUBLIC_PATHS, '/api', '/apis', '/openapi/v2', '/openapi/v3']);
 
 export class ApiServer {
   readonly registry: ResourceRegistry;
@@ -147,6 +149,9 @@ export class ApiServer {
   /** Routes one authenticated request. */
   handle(req: ApiRequest): ApiResponse {
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && (NON_RESOURCE_PATHS.has(path) || path.startsWith('/openapi/'))) {
+      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
     switch (path) {
       case '/livez':
       case '/healthz':

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
+import type { Duplex, Readable } from 'node:stream';
 import { errors, isStatusError, StatusError } from '@canopy/apimachinery';
 import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
 
@@ -34,6 +35,54 @@ export function userFromCertificate(socket: TLSSocket): UserInfo | undefined {
   return { name: cn, groups: [...groups, 'system:authenticated'] };
 }
 
+/** Past this much, an oversized body is no longer read through but the connection is closed. */
+const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Buffers a request body up to MAX_REQUEST_BYTES. A larger body is read through and discarded
+ * (up to a bound) so the client, still sending, gets to read the 413 instead of a broken pipe.
+ */
+function readBodyWithLimit(payload: Readable, done: (err: Error | null, body?: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (err: Error | null, body?: Buffer) => {
+    if (finished) return;
+    finished = true;
+    done(err, body);
+  };
+  payload.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    else if (size > MAX_DRAIN_BYTES) {
+      finish(errors.tooLarge('the request is too large: limit is 3MB'));
+      payload.destroy();
+    }
+  });
+  payload.on('end', () => {
+    if (size > MAX_REQUEST_BYTES) finish(errors.tooLarge('the request is too large: limit is 3MB'));
+    else finish(null, Buffer.concat(chunks, size));
+  });
+  payload.on('error', (err) => finish(errors.badRequest(`error reading the request body: ${err.message}`)));
+}
+
+function writeRawClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new StatusError(431, 'RequestHeaderFieldsTooLarge', 'request header fields too large')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new StatusError(408, 'Timeout', 'request timeout')
+        : errors.badRequest(`malformed HTTP request: ${err.code ?? err.message}`);
+  const body = statusBody(status);
+  socket.end(
+    `HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 function statusBody(err: StatusError): string {
   return JSON.stringify(err.status);
 }
@@ -48,11 +97,16 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 65_000,
+    // Errors fastify raises before routing (malformed URLs) are Statuses too.
+    frameworkErrors: (err: Error & { code?: string }, _req: unknown, reply: FastifyReply) =>
+      sendError(reply, err.code === 'FST_ERR_BAD_URL' ? errors.badRequest(`invalid URL: ${err.message}`) : errors.badRequest(err.message)),
+    // Requests Node's HTTP parser refuses never reach a route; answer them as kube-apiserver would.
+    clientErrorHandler: (err: Error & { code?: string }, socket: Duplex) => writeRawClientError(err, socket),
   } as never) as unknown as FastifyInstance;
 
   // Bodies are decoded by the API layer (JSON, YAML, patches, protobuf), so take every type raw.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_req, payload, done) => readBodyWithLimit(payload, done));
 
   app.setErrorHandler((err: unknown, req, reply) => {
     sendError(reply, toStatusError(err, options, req));
@@ -60,7 +114,13 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
 
   app.all('/*', async (req, reply) => {
-    const url = new URL(req.url, 'https://localhost');
+    // The path is taken as sent: URL parsing would resolve "." and ".." segments, which in the
+    // Kubernetes API are (invalid) names, never navigation.
+    const queryAt = req.url.indexOf('?');
+    const url = {
+      pathname: queryAt < 0 ? req.url : req.url.slice(0, queryAt),
+      searchParams: new URLSearchParams(queryAt < 0 ? '' : req.url.slice(queryAt + 1)),
+    };
     let user: UserInfo | undefined = userFromCertificate(req.raw.socket as TLSSocket);
     if (!user && options.authenticate) user = await options.authenticate(req);
     if (!user) {
@@ -101,15 +161,17 @@ function toStatusError(err: unknown, options: HttpFrontOptions, req: FastifyRequ
 function sendError(reply: FastifyReply, err: StatusError): void {
   reply.code(err.code).header('content-type', 'application/json').header('cache-control', 'no-cache, private');
   if (err.code === 429 || err.status.details?.retryAfterSeconds) reply.header('retry-after', String(err.status.details?.retryAfterSeconds ?? 1));
-  reply.send(statusBody(err));
+  reply.send(Buffer.from(statusBody(err)));
 }
 
 function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
   for (const [k, v] of Object.entries(response.headers ?? {})) reply.header(k, v);
   if (response.type === 'body') {
-    // Strings and Buffers (protobuf documents) are already serialised.
-    const serialised = typeof response.body === 'string' || Buffer.isBuffer(response.body);
-    const payload = serialised ? response.body : JSON.stringify(response.body);
+    // Sent as a Buffer so the content type stays exactly as set (fastify rewrites the JSON types
+    // of string payloads, e.g. `application/json;as=Table;…` gains quotes and a charset).
+    const payload = Buffer.isBuffer(response.body)
+      ? response.body
+      : Buffer.from(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
     reply.code(response.status).header('content-type', response.contentType).header('cache-control', 'no-cache, private');
     return reply.send(payload);
   }

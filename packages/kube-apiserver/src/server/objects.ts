@@ -112,8 +112,12 @@ export class ObjectService {
 
   list(def: ResourceDefinition, namespace: string, query: ListQuery): ListOutcome {
     const prefix = listPrefix(def.group, def.resource, def.namespaced ? namespace : '');
-    const filter = (object: KubeObject): boolean =>
-      (!query.labelSelector || query.labelSelector(object.metadata.labels ?? {})) && (!query.fieldSelector || query.fieldSelector(object));
+    // Without selectors no filter is passed, so the store can count the remaining items.
+    const filter =
+      query.labelSelector || query.fieldSelector
+        ? (object: KubeObject): boolean =>
+            (!query.labelSelector || query.labelSelector(object.metadata.labels ?? {})) && (!query.fieldSelector || query.fieldSelector(object))
+        : undefined;
     let atRevision: number | undefined;
     let startAfter: string | undefined;
     if (query.continueToken) {
@@ -136,7 +140,7 @@ export class ObjectService {
         ...(atRevision !== undefined ? { atRevision } : {}),
         ...(startAfter !== undefined ? { startAfter } : {}),
         ...(query.limit ? { limit: query.limit } : {}),
-        filter,
+        ...(filter ? { filter } : {}),
       });
       const items = result.items.map((s) => s.object);
       const outcome: ListOutcome = { items, resourceVersion: String(result.revision) };
@@ -185,7 +189,7 @@ export class ObjectService {
     if (def.statusSubresourceSemantics) delete object.status;
     this.strategies.prepareForCreate(def, object);
     this.validateOrThrow(def, object, undefined);
-    if (def.namespaced) this.checkNamespaceOpen(meta.namespace ?? '');
+    if (def.namespaced) this.checkNamespaceOpen(def, meta.namespace ?? '', meta.name ?? '');
     this.strategies.beforeCreate(def, object, !!options.dryRun);
     if (options.dryRun) return { object, warnings };
     try {
@@ -214,8 +218,8 @@ export class ObjectService {
     const object = clone(input);
     this.checkTypeMeta(def, object);
     const meta = object.metadata;
-    if (meta.name && meta.name !== name) {
-      throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    if (meta.name !== name) {
+      throw errors.badRequest(`the name of the object (${meta.name ?? ''}) does not match the name on the URL (${name})`);
     }
     if (def.namespaced && meta.namespace && meta.namespace !== namespace) {
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -223,6 +227,14 @@ export class ObjectService {
     meta.name = name;
     if (def.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
+    // A uid in the body is a precondition (kube's update preconditions), never silently replaced.
+    if (meta.uid && meta.uid !== current.object.metadata.uid) {
+      throw errors.conflict(
+        this.ref(def),
+        name,
+        `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${current.object.metadata.uid ?? ''}`,
+      );
+    }
     if (meta.resourceVersion) {
       const rv = this.parseRevision(meta.resourceVersion, 'metadata.resourceVersion');
       if (rv !== current.modRevision) throw errors.conflict(this.ref(def), name, CONFLICT_MESSAGE);
@@ -405,16 +417,17 @@ export class ObjectService {
   }
 
   /** Namespaced writes need a live namespace (NamespaceLifecycle admission). */
-  private checkNamespaceOpen(namespace: string): void {
+  private checkNamespaceOpen(def: ResourceDefinition, namespace: string, name: string): void {
     if (!namespace) throw errors.badRequest('the server could not find the requested resource: namespace is required');
     const ns = this.store.get(objectKey('', 'namespaces', '', namespace));
     if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
     if (ns.object.metadata.deletionTimestamp) {
-      throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
-        name: namespace,
-        kind: 'namespaces',
+      const err = errors.forbidden(this.ref(def), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      err.status.details = {
+        ...err.status.details,
         causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-      });
+      };
+      throw err;
     }
   }
 

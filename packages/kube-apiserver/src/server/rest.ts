@@ -18,6 +18,7 @@ import {
   matchesLabels,
   parseFieldSelector,
   parseJsonStrict,
+  JsonSyntaxError,
   parseLabelSelector,
   decodeKubernetesProtobuf,
   ProtobufDecodeError,
@@ -208,20 +209,22 @@ export class RestHandler {
       if (!['true', 'false'].includes(sendInitialEvents)) throw errors.badRequest(`invalid sendInitialEvents: "${sendInitialEvents.slice(0, 16)}"`);
       if (query.resourceVersionMatch !== 'NotOlderThan') {
         throw errors.invalid({ group: 'meta.k8s.io', resource: 'listoptions', kind: 'ListOptions' }, '', [
-          fieldErrors.forbidden('sendInitialEvents', "sendInitialEvents is forbidden unless resourceVersionMatch is 'NotOlderThan'"),
+          fieldErrors.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'),
         ]);
       }
-      if (sendInitialEvents === 'true' && !allowBookmarks) {
-        throw errors.invalid({ group: 'meta.k8s.io', resource: 'listoptions', kind: 'ListOptions' }, '', [
-          fieldErrors.forbidden('allowWatchBookmarks', 'allowWatchBookmarks must be true when sendInitialEvents is true'),
-        ]);
-      }
+    } else if (query.resourceVersionMatch) {
+      throw errors.invalid({ group: 'meta.k8s.io', resource: 'listoptions', kind: 'ListOptions' }, '', [
+        fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'),
+      ]);
     }
     const rv = query.resourceVersion;
     const initial = sendInitialEvents === 'true' || ((!rv || rv === '0') && sendInitialEvents !== 'false');
     const afterRevision = initial ? undefined : rv ? this.objects.parseRevision(rv) : this.store.currentRevision();
     const timeoutRaw = q.get('timeoutSeconds');
-    const timeoutSeconds = timeoutRaw && /^[0-9]{1,9}$/.test(timeoutRaw) ? Number(timeoutRaw) : undefined;
+    if (timeoutRaw !== null && timeoutRaw !== '' && !/^[0-9]{1,9}$/.test(timeoutRaw)) {
+      throw errors.badRequest(`invalid timeoutSeconds: "${timeoutRaw.slice(0, 32)}": must be a non-negative integer`);
+    }
+    const timeoutSeconds = timeoutRaw ? Number(timeoutRaw) : undefined;
     const prefix = listPrefix(def.group, def.resource, def.namespaced ? info.namespace : '');
     return {
       type: 'stream',
@@ -310,7 +313,7 @@ export class RestHandler {
     if (format === 'strategic-merge-patch' && !def.schemaName) {
       throw new StatusError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${def.resource}.${def.group}: use a JSON merge patch or JSON patch`);
     }
-    const { value: patch, problems } = this.decodeBody(req, ['json'], format);
+    const { value: patch, problems } = this.decodeBody(req, ['json'], format, true);
     if (format !== 'json-patch' && !isPlainObject(patch)) throw errors.badRequest('the patch must be a JSON object');
     if (info.subresource === 'scale') {
       const current = this.scaleOf(def, this.objects.get(def, info.namespace, info.name));
@@ -347,6 +350,8 @@ export class RestHandler {
   private delete(req: ApiRequest, def: ResourceDefinition, info: ResourceRequestInfo): ApiResponse {
     const options = this.deleteOptions(req);
     const result = this.objects.delete(def, info.namespace, info.name, options);
+    // kube answers 200 for a deletion that is still pending, 202 only for orphanDependents=false.
+    const pendingStatus = options.orphanDependents === false ? 202 : 200;
     if (result.deleted) {
       return this.respond(req, 200, {
         kind: 'Status',
@@ -356,7 +361,7 @@ export class RestHandler {
         details: { name: info.name, group: def.group, kind: def.resource, uid: result.object.metadata.uid },
       });
     }
-    return this.respond(req, 202, result.object);
+    return this.respond(req, pendingStatus, result.object);
   }
 
   private deleteCollection(req: ApiRequest, def: ResourceDefinition, info: ResourceRequestInfo): ApiResponse {
@@ -383,18 +388,37 @@ export class RestHandler {
       const body = asRecord(value);
       if (!body) throw errors.badRequest('DeleteOptions must be a JSON object');
       if (body.kind !== undefined && body.kind !== 'DeleteOptions') throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (DeleteOptions)`);
-      if (body.propagationPolicy !== undefined && body.propagationPolicy !== null) options.propagationPolicy = body.propagationPolicy as DeleteOptions['propagationPolicy'];
+      // DeleteOptions exists in meta.k8s.io/v1 and, for old clients, in every served group's v1.
+      if (body.apiVersion !== undefined && !(typeof body.apiVersion === 'string' && /^([a-z0-9.-]+\/)?v1$/.test(body.apiVersion))) {
+        throw errors.badRequest(`no kind "DeleteOptions" is registered for version "${String(body.apiVersion).slice(0, 64)}"`);
+      }
+      // Decoding into DeleteOptions refuses wrongly typed fields, as Go's decoder does.
+      const wrongType = (field: string, expected: string) =>
+        errors.badRequest(`json: cannot unmarshal ${goTypeName(body[field])} into Go struct field DeleteOptions.${field} of type ${expected}`);
+      if (body.propagationPolicy !== undefined && body.propagationPolicy !== null) {
+        if (typeof body.propagationPolicy !== 'string') throw wrongType('propagationPolicy', 'v1.DeletionPropagation');
+        options.propagationPolicy = body.propagationPolicy as DeleteOptions['propagationPolicy'];
+      }
       if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null) {
-        if (!Number.isInteger(body.gracePeriodSeconds)) throw errors.badRequest('gracePeriodSeconds must be an integer');
+        if (!Number.isInteger(body.gracePeriodSeconds)) throw wrongType('gracePeriodSeconds', 'int64');
         options.gracePeriodSeconds = body.gracePeriodSeconds as number;
       }
-      if (typeof body.orphanDependents === 'boolean') options.orphanDependents = body.orphanDependents;
-      const pre = asRecord(body.preconditions);
-      if (pre) {
-        options.preconditions = {};
-        if (typeof pre.uid === 'string') options.preconditions.uid = pre.uid;
-        if (typeof pre.resourceVersion === 'string') options.preconditions.resourceVersion = pre.resourceVersion;
+      if (body.orphanDependents !== undefined && body.orphanDependents !== null) {
+        if (typeof body.orphanDependents !== 'boolean') throw wrongType('orphanDependents', 'bool');
+        options.orphanDependents = body.orphanDependents;
       }
+      if (body.preconditions !== undefined && body.preconditions !== null) {
+        const pre = asRecord(body.preconditions);
+        if (!pre) throw wrongType('preconditions', 'v1.Preconditions');
+        options.preconditions = {};
+        for (const key of ['uid', 'resourceVersion'] as const) {
+          const v = pre[key];
+          if (v === undefined || v === null) continue;
+          if (typeof v !== 'string') throw errors.badRequest(`json: cannot unmarshal ${goTypeName(v)} into Go struct field Preconditions.preconditions.${key} of type string`);
+          options.preconditions[key] = v;
+        }
+      }
+      if (body.dryRun !== undefined && body.dryRun !== null && !Array.isArray(body.dryRun)) throw wrongType('dryRun', '[]string');
       if (Array.isArray(body.dryRun)) {
         for (const d of body.dryRun) if (d !== 'All') throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(d)}: supported values: "All"`);
         if (body.dryRun.length) options.dryRun = true;
@@ -471,9 +495,17 @@ export class RestHandler {
   // ---- encoding ------------------------------------------------------------------------------
 
   /** Decodes a request body; duplicate fields become decode problems judged by fieldValidation. */
-  private decodeBody(req: ApiRequest, allowed: BodyFormat[], format = bodyFormatOf(header(req, 'content-type'))): { value: unknown; problems: string[] } {
+  private decodeBody(
+    req: ApiRequest,
+    allowed: BodyFormat[],
+    format = bodyFormatOf(header(req, 'content-type')),
+    patchAllowed = false,
+  ): { value: unknown; problems: string[] } {
     if (!format) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
-    const treatAs: BodyFormat = format === 'json-patch' || format === 'merge-patch' || format === 'strategic-merge-patch' ? 'json' : format;
+    // Patch media types are JSON, but only for PATCH: a create or update sent as a patch is refused.
+    const isPatch = format === 'json-patch' || format === 'merge-patch' || format === 'strategic-merge-patch';
+    if (isPatch && !patchAllowed) throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
+    const treatAs: BodyFormat = isPatch ? 'json' : format;
     // Protobuf bodies (kubectl 1.32+ typed clients, helm) are accepted wherever JSON is.
     if (!allowed.includes(treatAs) && !(treatAs === 'protobuf' && allowed.includes('json')))
       throw errors.unsupportedMediaType(header(req, 'content-type') ?? '');
@@ -492,7 +524,9 @@ export class RestHandler {
     if (treatAs === 'yaml') {
       const doc = parseDocument(text, { uniqueKeys: true });
       const dupes = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
-      const fatal = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+      // Warnings (unknown directives, an unsupported %YAML version) are errors for the API, as
+      // for kube's stricter YAML decoder.
+      const fatal = [...doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY'), ...doc.warnings];
       if (fatal.length) throw errors.badRequest(`error converting YAML to JSON: ${fatal[0].message.split('\n')[0]}`);
       let value: unknown;
       try {
@@ -502,7 +536,13 @@ export class RestHandler {
       }
       return { value, problems: dupes.map((e) => e.message.split('\n')[0]) };
     }
-    const parsed = parseJsonStrict(text);
+    let parsed: ReturnType<typeof parseJsonStrict>;
+    try {
+      parsed = parseJsonStrict(text);
+    } catch (err) {
+      if (err instanceof JsonSyntaxError) throw errors.badRequest(`couldn't get version/kind; json parse error: ${err.message}`);
+      throw err;
+    }
     return { value: parsed.value, problems: parsed.duplicateFields.map((f) => `json: duplicate field "${f}"`) };
   }
 
@@ -536,4 +576,11 @@ export class RestHandler {
     if (rep.format === 'yaml') return { type: 'body', status, body: toYaml(value), contentType: 'application/yaml' };
     return { type: 'body', status, body: value, contentType: 'application/json' };
   }
+}
+
+/** Go's name for a JSON value's type, as its decoder words type errors. */
+function goTypeName(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'object' : typeof value;
 }

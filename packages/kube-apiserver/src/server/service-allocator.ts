@@ -110,8 +110,14 @@ export class ServiceAllocator {
     const spec = asRecord(service.spec);
     const oldSpec = asRecord(old.spec);
     if (!spec || !oldSpec) return;
+    const clusterIPChanged = spec.clusterIP !== undefined && spec.clusterIP !== '' && spec.clusterIP !== oldSpec.clusterIP;
     if ((spec.clusterIP === undefined || spec.clusterIP === '') && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
-    if (spec.clusterIPs === undefined && oldSpec.clusterIPs) spec.clusterIPs = oldSpec.clusterIPs;
+    // kube's normalizeClusterIPs: a changed clusterIP with untouched clusterIPs means clusterIPs[0]
+    // changes too, so validation sees (and refuses) the change instead of storing a mismatch.
+    if (spec.clusterIPs === undefined || (clusterIPChanged && JSON.stringify(spec.clusterIPs) === JSON.stringify(oldSpec.clusterIPs))) {
+      if (clusterIPChanged) spec.clusterIPs = [spec.clusterIP, ...(Array.isArray(oldSpec.clusterIPs) ? oldSpec.clusterIPs.slice(1) : [])];
+      else if (oldSpec.clusterIPs) spec.clusterIPs = oldSpec.clusterIPs;
+    }
     const oldPorts = Array.isArray(oldSpec.ports) ? oldSpec.ports.map(asRecord) : [];
     if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && Array.isArray(spec.ports)) {
       for (const raw of spec.ports) {

@@ -92,7 +92,12 @@ export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSi
     if (event.type === 'ADDED') type = nowMatches ? 'ADDED' : undefined;
     else if (event.type === 'DELETED') type = wasMatching || req.matches(event.object) ? 'DELETED' : undefined;
     else if (nowMatches) type = wasMatching || !event.prevObject ? 'MODIFIED' : 'ADDED';
-    else if (wasMatching) type = 'DELETED';
+    else if (wasMatching && event.prevObject) {
+      // Leaving the selection: kube sends the last state this watcher could see, at the new revision.
+      const last = { ...event.prevObject, metadata: { ...event.prevObject.metadata, resourceVersion: String(event.revision) } };
+      send('DELETED', encodeObject(last));
+      return;
+    }
     if (!type) return;
     send(type, encodeObject(event.object, req.representation.kind === 'object' ? event.json() : undefined));
   };
@@ -130,15 +135,14 @@ export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSi
     handle.cancel();
     return;
   }
+  const timeoutMs = (req.timeoutSeconds && req.timeoutSeconds > 0 ? req.timeoutSeconds : 1800) * 1000;
   if (req.allowBookmarks) {
-    timers.push(
-      setInterval(() => {
-        // A bookmark tells the client how far it is up to date even when nothing it watches changed.
-        const revision = Math.max(lastRevision, store.currentRevision());
-        sendBookmark(revision);
-      }, req.bookmarkIntervalMs ?? 15_000),
-    );
+    // A bookmark tells the client how far it is up to date even when nothing it watches changed:
+    // every interval (a minute, as kube), and shortly before the watch ends so the client can
+    // resume from the newest revision.
+    const bookmark = () => sendBookmark(Math.max(lastRevision, store.currentRevision()));
+    timers.push(setInterval(bookmark, req.bookmarkIntervalMs ?? 60_000));
+    if (timeoutMs > 2000) timers.push(setTimeout(bookmark, timeoutMs - 2000));
   }
-  const timeout = req.timeoutSeconds && req.timeoutSeconds > 0 ? req.timeoutSeconds : 1800;
-  timers.push(setTimeout(close, timeout * 1000));
+  timers.push(setTimeout(close, timeoutMs));
 }
