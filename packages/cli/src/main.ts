@@ -17,6 +17,7 @@ Flags of 'canopy server':
   --port P              HTTPS port of the Kubernetes API (default 6443; 0 picks a free port)
   --host ADDR           Address to listen on (default 127.0.0.1)
   --history-window N    Revisions of history kept for watches and paging (default 10000)
+  --compaction-interval S  Seconds between compactions of older history (default 300)
   -h, --help            Show this help
 `;
 
@@ -50,6 +51,7 @@ async function server(argv: string[]): Promise<void> {
         port: { type: 'string', default: '6443' },
         host: { type: 'string', default: '127.0.0.1' },
         'history-window': { type: 'string', default: '10000' },
+        'compaction-interval': { type: 'string', default: '300' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,12 +77,19 @@ async function server(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const compactionSeconds = Number(values['compaction-interval']);
+  if (!Number.isFinite(compactionSeconds) || compactionSeconds < 1) {
+    process.stderr.write(`canopy server: --compaction-interval must be at least 1 (seconds)\n`);
+    process.exitCode = 2;
+    return;
+  }
   const dataDir = resolve(values['data-dir']);
   const apiServer = await ApiServer.start({
     dataDir,
     port,
     host: values.host,
     historyWindow,
+    compactionIntervalMs: compactionSeconds * 1000,
     log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
   });
   process.stdout.write(
