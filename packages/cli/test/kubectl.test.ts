@@ -228,14 +228,17 @@ for (const version of VERSIONS) {
         for (let i = 0; i < 100 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
         assert.match(out, re);
       };
-      await waitFor(/ADDED\s+web-config\s+1/);
-      ok(await k(['create', 'configmap', 'watched', '-n', ns, '--from-literal=x=1']));
-      await waitFor(/ADDED\s+watched\s+1/);
-      ok(await k(['label', 'cm', 'watched', '-n', ns, 'seen=yes']));
-      await waitFor(/MODIFIED\s+watched\s+1/);
-      ok(await k(['delete', 'cm', 'watched', '-n', ns]));
-      await waitFor(/DELETED\s+watched\s+1/);
-      child.kill();
+      try {
+        await waitFor(/ADDED\s+web-config\s+1/);
+        ok(await k(['create', 'configmap', 'watched', '-n', ns, '--from-literal=x=1']));
+        await waitFor(/ADDED\s+watched\s+1/);
+        ok(await k(['label', 'cm', 'watched', '-n', ns, 'seen=yes']));
+        await waitFor(/MODIFIED\s+watched\s+1/);
+        ok(await k(['delete', 'cm', 'watched', '-n', ns]));
+        await waitFor(/DELETED\s+watched\s+1/);
+      } finally {
+        child.kill();
+      }
     });
 
     test('describe', async () => {
