@@ -1515,3 +1515,50 @@ test('restart: objects and resourceVersions survive; new writes get higher resou
     await second?.close();
   }
 });
+
+// ---- shared storage ------------------------------------------------------------------------------
+
+test('events: events.k8s.io/v1 and core/v1 Events are the same objects, converted field by field', async () => {
+  await createNamespace('events');
+  const watch = await api.watch(`/apis/events.k8s.io/v1/namespaces/events/events?watch=true&resourceVersion=${await listVersion('/apis/events.k8s.io/v1/namespaces/events/events')}`);
+  const created = await api.post('/apis/events.k8s.io/v1/namespaces/events/events', {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: 'pulled' },
+    eventTime: '2026-11-24T10:00:00.000000Z',
+    reportingController: 'kubelet',
+    reportingInstance: 'node-1',
+    action: 'Pulling',
+    reason: 'Pulled',
+    type: 'Normal',
+    note: 'Successfully pulled image',
+    regarding: { kind: 'Pod', namespace: 'events', name: 'web-0', apiVersion: 'v1' },
+  });
+  assertOk(created, 201);
+  assert.equal(created.body.apiVersion, 'events.k8s.io/v1');
+  assert.equal(created.body.note, 'Successfully pulled image');
+
+  // The core API sees the same object under its own field names.
+  const core = await api.get('/api/v1/namespaces/events/events/pulled');
+  assertOk(core);
+  assert.equal(core.body.apiVersion, 'v1');
+  assert.equal(core.body.message, 'Successfully pulled image');
+  assert.equal(core.body.reportingComponent, 'kubelet');
+  assert.deepEqual(core.body.involvedObject, { kind: 'Pod', namespace: 'events', name: 'web-0', apiVersion: 'v1' });
+  assert.equal(core.body.note, undefined);
+  assert.equal(core.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
+
+  // A core write shows through events.k8s.io, also on its watch and field selectors.
+  const patched = await api.patch('/api/v1/namespaces/events/events/pulled', { message: 'pulled again' });
+  assertOk(patched);
+  const { event } = await nextMatching(watch, (e) => e.type === 'MODIFIED');
+  assert.equal(event.object.apiVersion, 'events.k8s.io/v1');
+  assert.equal(event.object.note, 'pulled again');
+  const selected = await api.get('/apis/events.k8s.io/v1/namespaces/events/events?fieldSelector=regarding.name%3Dweb-0');
+  assertOk(selected);
+  assert.deepEqual(
+    selected.body.items.map((e: { metadata: { name: string } }) => e.metadata.name),
+    ['pulled'],
+  );
+  watch.close();
+});

@@ -5,7 +5,8 @@
  */
 import type { KubeObject } from '@canopy/apimachinery';
 import { definitionNameFor } from '../openapi/definitions.js';
-import type { ResourceDefinition, Verb } from './types.js';
+import { eventsV1Storage } from './conversions.js';
+import type { ResourceDefinition, StorageBinding, Verb } from './types.js';
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -40,6 +41,7 @@ interface Entry {
   tracksGeneration?: boolean;
   selectableFields?: Fields;
   verbs?: Verb[];
+  storage?: StorageBinding;
 }
 
 const scaleFromReplicas = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
@@ -156,6 +158,7 @@ const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
         resource: 'events',
         namespaced: true,
         shortNames: ['ev'],
+        storage: eventsV1Storage,
         selectableFields: {
           'regarding.kind': path('regarding.kind'),
           'regarding.namespace': path('regarding.namespace'),
@@ -220,6 +223,7 @@ export function builtinResources(): ResourceDefinition[] {
       if (e.shortNames) definition.shortNames = e.shortNames;
       if (e.categories) definition.categories = e.categories;
       if (e.selectableFields) definition.selectableFields = e.selectableFields;
+      if (e.storage) definition.storage = e.storage;
       if (e.status || e.scale) {
         definition.subresources = {};
         if (e.status) definition.subresources.status = true;

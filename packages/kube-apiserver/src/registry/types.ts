@@ -61,8 +61,19 @@ export interface ResourceDefinition {
   statusSubresourceSemantics?: boolean;
   /** Spec changes bump metadata.generation (kinds with a spec; not ConfigMaps or Secrets). */
   tracksGeneration?: boolean;
-  /** Storage key segment, defaults to `resource` (kube-apiserver stores some kinds under other names). */
-  storageResource?: string;
   /** The served version that is stored (for several versions of one kind); the others convert. */
   storageVersion?: boolean;
+  /**
+   * When another served resource owns the storage (the other versions of a CRD; events.k8s.io
+   * Events, stored as core Events as kube does): where objects live and how they convert. The
+   * pipeline validates in this resource's own version and converts at the storage boundary.
+   */
+  storage?: StorageBinding;
+}
+
+export interface StorageBinding {
+  group: string;
+  resource: string;
+  toStorage(object: KubeObject): KubeObject;
+  fromStorage(object: KubeObject): KubeObject;
 }

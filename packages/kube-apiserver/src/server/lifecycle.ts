@@ -229,7 +229,8 @@ export class LifecycleControllers {
     const name = at.name;
     let remaining = 0;
     for (const def of this.registry.all()) {
-      if (!def.namespaced) continue;
+      // Resources stored under another resource (events.k8s.io Events) are deleted through it.
+      if (!def.namespaced || def.storage) continue;
       const items = this.store.list(listPrefix(def.group, def.resource, name)).items;
       for (const item of items) {
         remaining++;
@@ -244,7 +245,7 @@ export class LifecycleControllers {
     if (remaining > 0) {
       // Recount after the deletes: objects without finalizers are already gone.
       remaining = 0;
-      for (const def of this.registry.all()) if (def.namespaced) remaining += this.store.count(listPrefix(def.group, def.resource, name));
+      for (const def of this.registry.all()) if (def.namespaced && !def.storage) remaining += this.store.count(listPrefix(def.group, def.resource, name));
     }
     if (remaining > 0) return;
     const spec = asRecord(namespace.spec);

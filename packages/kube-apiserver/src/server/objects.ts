@@ -83,7 +83,28 @@ export class ObjectService {
   }
 
   key(def: ResourceDefinition, namespace: string, name: string): string {
-    return objectKey(def.group, def.resource, def.namespaced ? namespace : '', name);
+    const where = def.storage ?? def;
+    return objectKey(where.group, where.resource, def.namespaced ? namespace : '', name);
+  }
+
+  /** The prefix of a list in storage (shared by every resource stored in the same place). */
+  listPrefix(def: ResourceDefinition, namespace: string): string {
+    const where = def.storage ?? def;
+    return listPrefix(where.group, where.resource, def.namespaced ? namespace : '');
+  }
+
+  /** A stored object as this resource serves it. */
+  served(def: ResourceDefinition, object: KubeObject): KubeObject {
+    return def.storage ? def.storage.fromStorage(object) : object;
+  }
+
+  private toStorage(def: ResourceDefinition, object: KubeObject): KubeObject {
+    return def.storage ? def.storage.toStorage(object) : object;
+  }
+
+  private read(def: ResourceDefinition, key: string): { object: KubeObject; modRevision: number } | undefined {
+    const stored = this.store.get(key);
+    return stored && { object: this.served(def, stored.object), modRevision: stored.modRevision };
   }
 
   /**
@@ -92,7 +113,7 @@ export class ObjectService {
    */
   get(def: ResourceDefinition, namespace: string, name: string, resourceVersion?: string): KubeObject {
     if (resourceVersion && resourceVersion !== '0') this.checkNotFuture(this.parseRevision(resourceVersion));
-    const stored = this.store.get(this.key(def, namespace, name));
+    const stored = this.read(def, this.key(def, namespace, name));
     if (!stored) throw errors.notFound(this.ref(def), name);
     return stored.object;
   }
@@ -107,16 +128,18 @@ export class ObjectService {
   }
 
   tryGet(def: ResourceDefinition, namespace: string, name: string): KubeObject | undefined {
-    return this.store.get(this.key(def, namespace, name))?.object;
+    return this.read(def, this.key(def, namespace, name))?.object;
   }
 
   list(def: ResourceDefinition, namespace: string, query: ListQuery): ListOutcome {
-    const prefix = listPrefix(def.group, def.resource, def.namespaced ? namespace : '');
+    const prefix = this.listPrefix(def, namespace);
     // Without selectors no filter is passed, so the store can count the remaining items.
     const filter =
       query.labelSelector || query.fieldSelector
-        ? (object: KubeObject): boolean =>
-            (!query.labelSelector || query.labelSelector(object.metadata.labels ?? {})) && (!query.fieldSelector || query.fieldSelector(object))
+        ? (stored: KubeObject): boolean => {
+            const object = this.served(def, stored);
+            return (!query.labelSelector || query.labelSelector(object.metadata.labels ?? {})) && (!query.fieldSelector || query.fieldSelector(object));
+          }
         : undefined;
     let atRevision: number | undefined;
     let startAfter: string | undefined;
@@ -142,7 +165,7 @@ export class ObjectService {
         ...(query.limit ? { limit: query.limit } : {}),
         ...(filter ? { filter } : {}),
       });
-      const items = result.items.map((s) => s.object);
+      const items = result.items.map((s) => this.served(def, s.object));
       const outcome: ListOutcome = { items, resourceVersion: String(result.revision) };
       if (result.more && items.length) {
         outcome.continueToken = encodeContinue(result.revision, result.items[result.items.length - 1].key);
@@ -193,8 +216,8 @@ export class ObjectService {
     this.strategies.beforeCreate(def, object, !!options.dryRun);
     if (options.dryRun) return { object, warnings };
     try {
-      const stored = this.store.create(this.key(def, meta.namespace ?? '', meta.name ?? ''), object);
-      return { object: stored.object, warnings };
+      const stored = this.store.create(this.key(def, meta.namespace ?? '', meta.name ?? ''), this.toStorage(def, object));
+      return { object: this.served(def, stored.object), warnings };
     } catch (err) {
       throw this.storageError(err, def, meta.name ?? '');
     }
@@ -213,7 +236,7 @@ export class ObjectService {
   ): WriteResult {
     const warnings = this.checkDecodeProblems(def, input, options);
     const key = this.key(def, namespace, name);
-    const current = this.store.get(key);
+    const current = this.read(def, key);
     if (!current) throw errors.notFound(this.ref(def), name);
     const object = clone(input);
     this.checkTypeMeta(def, object);
@@ -253,7 +276,7 @@ export class ObjectService {
       return { object: this.removeFromStore(def, key, name, current.modRevision), warnings };
     }
     try {
-      return { object: this.store.update(key, next, current.modRevision).object, warnings };
+      return { object: this.served(def, this.store.update(key, this.toStorage(def, next), current.modRevision).object), warnings };
     } catch (err) {
       throw this.storageError(err, def, name);
     }
@@ -261,7 +284,7 @@ export class ObjectService {
 
   delete(def: ResourceDefinition, namespace: string, name: string, options: DeleteOptions = {}): DeleteResult {
     const key = this.key(def, namespace, name);
-    const current = this.store.get(key);
+    const current = this.read(def, key);
     if (!current) throw errors.notFound(this.ref(def), name);
     const old = current.object;
     const pre = options.preconditions;
@@ -324,7 +347,7 @@ export class ObjectService {
     this.strategies.onDeletionMarked(def, next);
     if (options.dryRun || sameIgnoringVersion(next, old)) return { object: options.dryRun ? next : old, deleted: false };
     try {
-      return { object: this.store.update(key, next, current.modRevision).object, deleted: false };
+      return { object: this.served(def, this.store.update(key, this.toStorage(def, next), current.modRevision).object), deleted: false };
     } catch (err) {
       throw this.storageError(err, def, name);
     }
@@ -333,7 +356,7 @@ export class ObjectService {
   /** Removes an object whose deletion has completed (no finalizers left, grace period over). */
   private removeFromStore(def: ResourceDefinition, key: string, name: string, expectedRevision: number): KubeObject {
     try {
-      return this.store.delete(key, expectedRevision).object;
+      return this.served(def, this.store.delete(key, expectedRevision).object);
     } catch (err) {
       throw this.storageError(err, def, name);
     }

@@ -30,7 +30,6 @@ import {
 import { stringify as toYaml } from 'yaml';
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { ResourceDefinition } from '../registry/types.js';
-import { listPrefix } from '../storage/keys.js';
 import type { RevisionStore } from '../storage/types.js';
 import { bodyFormatOf, chooseRepresentation, type BodyFormat, type Representation } from './negotiation.js';
 import type { DeleteOptions, FieldValidation, ListQuery, ObjectService, WriteOptions } from './objects.js';
@@ -225,7 +224,8 @@ export class RestHandler {
       throw errors.badRequest(`invalid timeoutSeconds: "${timeoutRaw.slice(0, 32)}": must be a non-negative integer`);
     }
     const timeoutSeconds = timeoutRaw ? Number(timeoutRaw) : undefined;
-    const prefix = listPrefix(def.group, def.resource, def.namespaced ? info.namespace : '');
+    const prefix = this.objects.listPrefix(def, info.namespace);
+    const serve = def.storage ? (object: KubeObject) => this.objects.served(def, object) : undefined;
     return {
       type: 'stream',
       status: 200,
@@ -242,9 +242,10 @@ export class RestHandler {
             allowBookmarks,
             ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
             representation: rep.kind === 'object' ? { kind: 'object', format: 'json' } : rep,
+            ...(serve ? { serve } : {}),
             listCurrent: () => {
-              const result = this.store.list(prefix, { filter: matches });
-              return { items: result.items.map((s) => s.object), revision: result.revision };
+              const result = this.store.list(prefix, { filter: serve ? (o) => matches(serve(o)) : matches });
+              return { items: result.items.map((s) => (serve ? serve(s.object) : s.object)), revision: result.revision };
             },
           },
           sink,

@@ -24,6 +24,8 @@ export interface WatchRequest {
   /** List the current state for initial events (already filtered). */
   listCurrent: () => { items: KubeObject[]; revision: number };
   bookmarkIntervalMs?: number;
+  /** Converts stored objects to the served version (resources stored elsewhere); identity otherwise. */
+  serve?: (object: KubeObject) => KubeObject;
 }
 
 /** Bounded back-pressure: a watcher that falls this far behind is closed and must re-watch, as kube does. */
@@ -83,9 +85,14 @@ export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSi
     send('BOOKMARK', JSON.stringify({ kind, apiVersion, metadata }));
   };
 
-  const onEvent = (event: StoreEvent) => {
+  const serve = req.serve;
+  const onEvent = (stored: StoreEvent) => {
     if (closed) return;
-    lastRevision = event.revision;
+    lastRevision = stored.revision;
+    // Converted events cannot share the serialisation cached on the store event.
+    const event = serve
+      ? { ...stored, object: serve(stored.object), prevObject: stored.prevObject && serve(stored.prevObject), json: () => JSON.stringify(serve(stored.object)) }
+      : stored;
     const nowMatches = event.type !== 'DELETED' && req.matches(event.object);
     const wasMatching = event.prevObject ? req.matches(event.prevObject) : false;
     let type: string | undefined;
