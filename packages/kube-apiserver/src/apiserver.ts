@@ -25,6 +25,8 @@ import type { RevisionStore } from './storage/types.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './server/discovery.js';
 import { chooseDiscovery, parseAccept } from './server/negotiation.js';
 import { buildHttpFront } from './server/http.js';
+import { AdmissionChain } from './server/admission.js';
+import { namespaceLifecycle } from './server/admission-plugins.js';
 import { LifecycleControllers } from './server/lifecycle.js';
 import { ObjectService } from './server/objects.js';
 import { parseResourcePath } from './server/request-info.js';
@@ -55,6 +57,8 @@ const NON_RESOURCE_PATHS = new Set([...PUBLIC_PATHS, '/api', '/apis', '/openapi/
 export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly objects: ObjectService;
+  /** Admission plug-ins every write passes; the platform appends its own. */
+  readonly admission: AdmissionChain;
   readonly url: string;
   readonly kubeconfigPath: string;
   private readonly rest: RestHandler;
@@ -77,7 +81,8 @@ export class ApiServer {
     this.registry = new ResourceRegistry(builtinResources().map(withPrinter));
     this.registry.onChange(() => this.documents.clear());
     const strategies = new KindStrategies(store);
-    this.objects = new ObjectService(store, schemas, strategies);
+    this.admission = new AdmissionChain([namespaceLifecycle(store)]);
+    this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
     this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
   }

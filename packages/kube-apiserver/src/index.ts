@@ -4,3 +4,5 @@ export { ApiServer, type ApiServerOptions } from './apiserver.js';
 export { renderKubeconfig, writeKubeconfig } from './auth/kubeconfig.js';
 export { SERVER_VERSION } from './version.js';
 export { SqliteRevisionStore, type SqliteRevisionStoreOptions } from './storage/sqlite-store.js';
+export { AdmissionChain, SYSTEM_USER, type AdmissionAttributes, type AdmissionOperation, type AdmissionPlugin } from './server/admission.js';
+export type { UserInfo } from './server/types.js';

@@ -11,6 +11,7 @@ import { Agent, request as httpsRequest, type RequestOptions } from 'node:https'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { StatusError } from '@canopy/apimachinery';
 import { ApiServer } from '../src/apiserver.js';
 
 // ---- HTTP client ---------------------------------------------------------------------------------
@@ -1561,4 +1562,41 @@ test('events: events.k8s.io/v1 and core/v1 Events are the same objects, converte
     ['pulled'],
   );
   watch.close();
+});
+
+// ---- admission -----------------------------------------------------------------------------------
+
+test('admission: mutating plug-ins run before validation, validating plug-ins can refuse, both see the user', async () => {
+  await createNamespace('admission');
+  const seen: Array<{ operation: string; user: string; hasDefaults: boolean }> = [];
+  server.admission.add({
+    name: 'TestLabeler',
+    admit(a) {
+      if (a.namespace !== 'admission' || !a.object) return;
+      a.object.metadata.labels = { ...a.object.metadata.labels, admitted: 'yes' };
+    },
+  });
+  server.admission.add({
+    name: 'TestGuard',
+    validate(a) {
+      if (a.namespace !== 'admission') return;
+      const spec = (a.object?.spec ?? a.oldObject?.spec) as { strategy?: unknown } | undefined;
+      seen.push({ operation: a.operation, user: a.user.name, hasDefaults: !!spec?.strategy });
+      if (a.object?.metadata.labels?.forbidden === 'true') throw new StatusError(403, 'Forbidden', 'TestGuard refuses forbidden=true');
+    },
+  });
+  const created = await api.post(deploys('admission'), deployment('adm'));
+  assertOk(created, 201);
+  assert.equal(created.body.metadata.labels.admitted, 'yes', 'the mutating plug-in changed the stored object');
+  const refused = await api.patch(`${deploys('admission')}/adm`, { metadata: { labels: { forbidden: 'true' } } });
+  const status = assertStatus(refused, 403, 'Forbidden');
+  assert.match(status.message, /TestGuard refuses/);
+  const stored = await api.get(`${deploys('admission')}/adm`);
+  assert.equal(stored.body.metadata.labels.forbidden, undefined, 'a refused write stores nothing');
+  assertOk(await api.call('DELETE', `${deploys('admission')}/adm`));
+  assert.deepEqual(
+    seen.map((s) => s.operation),
+    ['CREATE', 'UPDATE', 'DELETE'],
+  );
+  assert.ok(seen.every((s) => s.user === 'admin' && s.hasDefaults), JSON.stringify(seen));
 });

@@ -19,11 +19,15 @@ import { StorageError, type RevisionStore } from '../storage/types.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import { asRecord, clone, deepEqual, randomSuffix, rfc3339 } from './object-utils.js';
 import type { SchemaSupport } from './schema-support.js';
+import { AdmissionChain, SYSTEM_USER, type AdmissionAttributes } from './admission.js';
+import type { UserInfo } from './types.js';
 import type { KindStrategies } from './strategies.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface WriteOptions {
+  /** Who writes (admission sees it); the API server's own identity when absent. */
+  user?: UserInfo;
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
   fieldManager?: string;
@@ -39,6 +43,7 @@ export interface WriteResult {
 }
 
 export interface DeleteOptions {
+  user?: UserInfo;
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   orphanDependents?: boolean;
   gracePeriodSeconds?: number;
@@ -76,6 +81,7 @@ export class ObjectService {
     private readonly store: RevisionStore,
     private readonly schemas: SchemaSupport,
     private readonly strategies: KindStrategies,
+    readonly admission: AdmissionChain = new AdmissionChain(),
   ) {}
 
   ref(def: ResourceDefinition) {
@@ -211,8 +217,18 @@ export class ObjectService {
     else delete meta.generation;
     if (def.statusSubresourceSemantics) delete object.status;
     this.strategies.prepareForCreate(def, object);
+    const attributes: AdmissionAttributes = {
+      operation: 'CREATE',
+      def,
+      namespace: meta.namespace ?? '',
+      name: meta.name ?? '',
+      object,
+      user: options.user ?? SYSTEM_USER,
+      dryRun: !!options.dryRun,
+    };
+    this.admission.admit(attributes);
     this.validateOrThrow(def, object, undefined);
-    if (def.namespaced) this.checkNamespaceOpen(def, meta.namespace ?? '', meta.name ?? '');
+    this.admission.validate(attributes);
     this.strategies.beforeCreate(def, object, !!options.dryRun);
     if (options.dryRun) return { object, warnings };
     try {
@@ -269,7 +285,20 @@ export class ObjectService {
     this.strategies.defaults(def, object);
     const old = current.object;
     const next = options.subresource === 'status' ? this.prepareStatusUpdate(old, object) : this.prepareUpdate(def, old, object);
+    const attributes: AdmissionAttributes = {
+      operation: 'UPDATE',
+      def,
+      namespace,
+      name,
+      ...(options.subresource ? { subresource: options.subresource } : {}),
+      object: next,
+      oldObject: old,
+      user: options.user ?? SYSTEM_USER,
+      dryRun: !!options.dryRun,
+    };
+    this.admission.admit(attributes);
     this.validateOrThrow(def, next, old, options.subresource);
+    this.admission.validate(attributes);
     if (sameIgnoringVersion(next, old)) return { object: old, warnings };
     if (options.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } }, warnings };
     if (next.metadata.deletionTimestamp && this.strategies.pendingFinalizers(def, next).length === 0) {
@@ -312,6 +341,7 @@ export class ObjectService {
         fieldErrors.invalid('propagationPolicy', options.propagationPolicy, 'orphanDependents and deletionPropagation cannot be both set'),
       ]);
     }
+    this.admission.validate({ operation: 'DELETE', def, namespace, name, oldObject: old, user: options.user ?? SYSTEM_USER, dryRun: !!options.dryRun });
     const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : 'Background');
     const next = clone(old);
     const finalizers = new Set(next.metadata.finalizers ?? []);
@@ -437,21 +467,6 @@ export class ObjectService {
     void def;
     void input;
     return [...problems];
-  }
-
-  /** Namespaced writes need a live namespace (NamespaceLifecycle admission). */
-  private checkNamespaceOpen(def: ResourceDefinition, namespace: string, name: string): void {
-    if (!namespace) throw errors.badRequest('the server could not find the requested resource: namespace is required');
-    const ns = this.store.get(objectKey('', 'namespaces', '', namespace));
-    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
-    if (ns.object.metadata.deletionTimestamp) {
-      const err = errors.forbidden(this.ref(def), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
-      err.status.details = {
-        ...err.status.details,
-        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-      };
-      throw err;
-    }
   }
 
   parseRevision(value: string, field = 'resourceVersion'): number {

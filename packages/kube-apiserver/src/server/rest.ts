@@ -257,7 +257,7 @@ export class RestHandler {
 
   private writeOptions(req: ApiRequest): WriteOptions {
     const q = req.query;
-    const options: WriteOptions = {};
+    const options: WriteOptions = { user: req.user };
     const dryRun = q.getAll('dryRun');
     for (const d of dryRun) {
       if (d !== 'All') {
@@ -383,7 +383,7 @@ export class RestHandler {
   }
 
   private deleteOptions(req: ApiRequest): DeleteOptions {
-    const options: DeleteOptions = {};
+    const options: DeleteOptions = { user: req.user };
     if (req.body && req.body.length) {
       const { value } = this.decodeBody(req, ['json', 'yaml']);
       const body = asRecord(value);
