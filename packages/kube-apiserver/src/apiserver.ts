@@ -30,7 +30,7 @@ import { namespaceLifecycle } from './server/admission-plugins.js';
 import { LifecycleControllers } from './server/lifecycle.js';
 import { ObjectService } from './server/objects.js';
 import { parseResourcePath } from './server/request-info.js';
-import { RestHandler } from './server/rest.js';
+import { RestHandler, type ActionHandler } from './server/rest.js';
 import { SchemaSupport } from './server/schema-support.js';
 import { KindStrategies, kindKey } from './server/strategies.js';
 import { KUBERNETES_SERVICE_IP } from './server/service-allocator.js';
@@ -225,6 +225,11 @@ export class ApiServer {
   private cached<T>(key: string, build: () => T): T {
     if (!this.documents.has(key)) this.documents.set(key, build());
     return this.documents.get(key) as T;
+  }
+
+  /** Serves a subresource or a virtual resource with an action handler (see RestHandler.registerAction). */
+  registerAction(group: string, resource: string, subresource: string, handler: ActionHandler): void {
+    this.rest.registerAction(group, resource, subresource, handler);
   }
 
   /** For in-process callers (controllers): the definition serving a kind. */

@@ -6,3 +6,4 @@ export { SERVER_VERSION } from './version.js';
 export { SqliteRevisionStore, type SqliteRevisionStoreOptions } from './storage/sqlite-store.js';
 export { AdmissionChain, SYSTEM_USER, type AdmissionAttributes, type AdmissionOperation, type AdmissionPlugin } from './server/admission.js';
 export type { UserInfo } from './server/types.js';
+export type { ActionContext, ActionHandler } from './server/rest.js';

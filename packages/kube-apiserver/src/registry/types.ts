@@ -69,6 +69,23 @@ export interface ResourceDefinition {
    * pipeline validates in this resource's own version and converts at the storage boundary.
    */
   storage?: StorageBinding;
+  /** Subresources answered by action handlers rather than the object pipeline. */
+  actionSubresources?: ActionSubresource[];
+  /**
+   * A resource that is only ever created and never stored (TokenReview, SubjectAccessReview…):
+   * its create is an action; discovery lists it with the create verb only.
+   */
+  virtual?: boolean;
+}
+
+/** A subresource served by an action handler (serviceaccounts/token, pods/log, pods/eviction…), for discovery. */
+export interface ActionSubresource {
+  name: string;
+  /** The kind the subresource takes and returns, when not the parent's. */
+  kind: string;
+  group?: string;
+  version?: string;
+  verbs: string[];
 }
 
 export interface StorageBinding {

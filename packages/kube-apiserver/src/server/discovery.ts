@@ -31,7 +31,7 @@ function resourceEntries(def: ResourceDefinition) {
     singularName: def.singular,
     namespaced: def.namespaced,
     kind: def.kind,
-    verbs: def.verbs,
+    verbs: def.virtual ? ['create'] : def.verbs,
   };
   if (def.shortNames?.length) main.shortNames = def.shortNames;
   if (def.categories?.length) main.categories = def.categories;
@@ -41,6 +41,9 @@ function resourceEntries(def: ResourceDefinition) {
     out.push({ name: `${def.resource}/scale`, singularName: '', namespaced: def.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
   }
   if (def.kind === 'Namespace' && !def.group) out.push({ name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] });
+  for (const a of def.actionSubresources ?? []) {
+    out.push({ name: `${def.resource}/${a.name}`, singularName: '', namespaced: def.namespaced, ...(a.group !== undefined ? { group: a.group, version: a.version } : {}), kind: a.kind, verbs: a.verbs });
+  }
   return out;
 }
 
@@ -58,7 +61,7 @@ function discoveryResource(def: ResourceDefinition) {
     responseKind: { group: def.group, version: def.version, kind: def.kind },
     scope: def.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: def.singular,
-    verbs: def.verbs,
+    verbs: def.virtual ? ['create'] : def.verbs,
   };
   if (def.shortNames?.length) entry.shortNames = def.shortNames;
   if (def.categories?.length) entry.categories = def.categories;
@@ -66,6 +69,9 @@ function discoveryResource(def: ResourceDefinition) {
   if (def.subresources?.status) subresources.push({ subresource: 'status', responseKind: { group: def.group, version: def.version, kind: def.kind }, verbs: ['get', 'patch', 'update'] });
   if (def.subresources?.scale) subresources.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
   if (def.kind === 'Namespace' && !def.group) subresources.push({ subresource: 'finalize', responseKind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'] });
+  for (const a of def.actionSubresources ?? []) {
+    subresources.push({ subresource: a.name, responseKind: { group: a.group ?? def.group, version: a.version ?? def.version, kind: a.kind }, verbs: a.verbs });
+  }
   if (subresources.length) entry.subresources = subresources;
   return entry;
 }

@@ -42,13 +42,38 @@ import { runWatch } from './watch.js';
 
 const MAX_NAME_BYTES = 253 * 4;
 
+export interface ActionContext {
+  req: ApiRequest;
+  info: ResourceRequestInfo;
+  def: ResourceDefinition;
+  /** The decoded body, for create and update. */
+  body: unknown;
+  writeOptions(): WriteOptions;
+  respond(status: number, object: unknown): ApiResponse;
+}
+
+export interface ActionHandler {
+  verbs: string[];
+  handle(context: ActionContext): ApiResponse;
+}
+
 export class RestHandler {
+  private readonly actions = new Map<string, ActionHandler>();
+
   constructor(
     private readonly registry: ResourceRegistry,
     private readonly objects: ObjectService,
     private readonly store: RevisionStore,
     private readonly schemas: SchemaSupport,
   ) {}
+
+  /**
+   * Serves a subresource (`serviceaccounts/token`, `pods/log`…) or a virtual resource (reviews,
+   * with `subresource` ''), for the verbs the handler lists, in any version of the group.
+   */
+  registerAction(group: string, resource: string, subresource: string, handler: ActionHandler): void {
+    this.actions.set(`${group}/${resource}/${subresource}`, handler);
+  }
 
   handle(req: ApiRequest, info: ResourceRequestInfo): ApiResponse {
     const def = this.registry.get(info.group, info.version, info.resource);
@@ -57,6 +82,14 @@ export class RestHandler {
     if (info.name.length > MAX_NAME_BYTES) throw errors.badRequest('name is too long');
     if (info.rest.length) throw errors.pathNotFound();
     const sub = info.subresource;
+    const action = this.actions.get(`${def.group}/${def.resource}/${sub}`);
+    if (action && (sub || def.virtual)) {
+      if (!action.verbs.includes(info.verb)) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+      if (sub && !info.name) throw errors.pathNotFound();
+      const body = info.verb === 'create' || info.verb === 'update' ? this.decodeBody(req, ['json', 'yaml']).value : undefined;
+      return action.handle({ req, info, def, body, writeOptions: () => this.writeOptions(req), respond: (status, object) => this.respond(req, status, object) });
+    }
+    if (def.virtual) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     if (sub && !(sub === 'status' && def.subresources?.status) && !(sub === 'scale' && def.subresources?.scale) && !(sub === 'finalize' && def.kind === 'Namespace' && !def.group)) {
       throw errors.pathNotFound();
     }
