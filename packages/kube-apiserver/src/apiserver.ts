@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { errors, StatusError, type KubeObject } from '@canopy/apimachinery';
 import { ensurePki, type ClusterPki } from './auth/pki.js';
+import { authenticationResources, bearerAuthenticator, objectLookup, selfSubjectReviewAction, tokenRequestAction, tokenReviewAction } from './auth/authentication-api.js';
+import { ServiceAccountTokens, type ObjectLookup } from './auth/service-account-tokens.js';
 import { writeKubeconfig } from './auth/kubeconfig.js';
 import { buildDefinitions } from './openapi/definitions.js';
 import { openApiV2, openApiV3GroupVersion, openApiV3Index } from './openapi/documents.js';
@@ -26,6 +28,7 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { chooseDiscovery, parseAccept } from './server/negotiation.js';
 import { buildHttpFront } from './server/http.js';
 import { AdmissionChain } from './server/admission.js';
+import { forbidden, mastersOnlyAuthorizer, nonResourceAttributes, resourceAttributes, type Authorizer } from './server/authorization.js';
 import { namespaceLifecycle } from './server/admission-plugins.js';
 import { LifecycleControllers } from './server/lifecycle.js';
 import { ObjectService } from './server/objects.js';
@@ -59,10 +62,13 @@ export class ApiServer {
   readonly objects: ObjectService;
   /** Admission plug-ins every write passes; the platform appends its own. */
   readonly admission: AdmissionChain;
+  /** Decides every request; RBAC replaces the masters-only default. */
+  authorizer: Authorizer = mastersOnlyAuthorizer;
   readonly url: string;
   readonly kubeconfigPath: string;
   private readonly rest: RestHandler;
   private readonly lifecycle: LifecycleControllers;
+  private readonly lookup: ObjectLookup;
   private readonly documents = new Map<string, unknown>();
   private compaction?: NodeJS.Timeout;
   private ready = false;
@@ -73,25 +79,31 @@ export class ApiServer {
     readonly store: RevisionStore,
     readonly pki: ClusterPki,
     private readonly schemas: SchemaSupport,
+    readonly tokens: ServiceAccountTokens,
     private http?: FastifyInstance,
   ) {
     const host = options.host ?? '127.0.0.1';
     this.url = `https://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
     this.kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
-    this.registry = new ResourceRegistry(builtinResources().map(withPrinter));
+    this.registry = new ResourceRegistry([...builtinResources().map(withPrinter), ...authenticationResources()]);
     this.registry.onChange(() => this.documents.clear());
     const strategies = new KindStrategies(store);
     this.admission = new AdmissionChain([namespaceLifecycle(store)]);
     this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
     this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
+    this.lookup = objectLookup(this.objects, this.registry);
+    this.rest.registerAction('', 'serviceaccounts', 'token', tokenRequestAction(tokens, this.objects, this.registry));
+    this.rest.registerAction('authentication.k8s.io', 'tokenreviews', '', tokenReviewAction(tokens, this.lookup));
+    this.rest.registerAction('authentication.k8s.io', 'selfsubjectreviews', '', selfSubjectReviewAction());
   }
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const pki = await ensurePki(options.dataDir, options.serverNames ?? []);
     const store = SqliteRevisionStore.open(join(options.dataDir, 'state.db'), { historyWindow: options.historyWindow ?? 10_000 });
-    const server = new ApiServer(options, store, pki, new SchemaSupport(buildDefinitions()));
+    const tokens = ServiceAccountTokens.load(join(options.dataDir, 'pki'));
+    const server = new ApiServer(options, store, pki, new SchemaSupport(buildDefinitions()), tokens);
     try {
       await server.listen();
     } catch (err) {
@@ -107,6 +119,10 @@ export class ApiServer {
       tls: { key: this.pki.server.key, cert: this.pki.server.cert, ca: this.pki.ca.cert },
       handle: (req) => this.handle(req),
       publicPaths: PUBLIC_PATHS,
+      authenticate: (req) => {
+        const header = req.headers.authorization;
+        return bearerAuthenticator(this.tokens, this.lookup)(Array.isArray(header) ? header[0] : header);
+      },
       logErrors: (err, req) => log?.(`error serving ${req.method} ${req.url.split('?')[0]}: ${(err as Error)?.stack ?? String(err)}`),
     });
     this.bootstrap();
@@ -154,6 +170,15 @@ export class ApiServer {
   /** Routes one authenticated request. */
   handle(req: ApiRequest): ApiResponse {
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
+    const info = parseResourcePath(req.method, path, req.query.get('watch') === 'true' || req.query.get('watch') === '1');
+    // Every request is authorized, the public health and version documents included (kube's
+    // system:public-info-viewer role is what lets anyone read those).
+    const attributes = info ? resourceAttributes(req.user, info) : nonResourceAttributes(req.user, req.method, path);
+    const publicRead = !info && PUBLIC_PATHS.has(path) && (req.method === 'GET' || req.method === 'HEAD');
+    if (!publicRead) {
+      const decision = this.authorizer.authorize(attributes);
+      if (!decision.allowed) throw forbidden(attributes, decision.reason);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD' && (NON_RESOURCE_PATHS.has(path) || path.startsWith('/openapi/'))) {
       throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
@@ -196,7 +221,6 @@ export class ApiServer {
       if (!this.registry.hasGroupVersion(group, version)) throw errors.pathNotFound();
       return jsonResponse(200, apiResourceList(this.registry, group, version));
     }
-    const info = parseResourcePath(req.method, path, req.query.get('watch') === 'true' || req.query.get('watch') === '1');
     if (!info) throw errors.pathNotFound();
     return this.rest.handle(req, info);
   }

@@ -7,3 +7,4 @@ export { SqliteRevisionStore, type SqliteRevisionStoreOptions } from './storage/
 export { AdmissionChain, SYSTEM_USER, type AdmissionAttributes, type AdmissionOperation, type AdmissionPlugin } from './server/admission.js';
 export type { UserInfo } from './server/types.js';
 export type { ActionContext, ActionHandler } from './server/rest.js';
+export * from './server/authorization.js';

@@ -90,6 +90,17 @@ const builtinGroups: BuiltinGroup[] = [
   { group: 'policy', prefix: 'io.k8s.api.policy', kinds: { v1: ['PodDisruptionBudget', 'Eviction'] } },
   { group: 'discovery.k8s.io', prefix: 'io.k8s.api.discovery', clientPrefix: 'Discovery', kinds: { v1: ['EndpointSlice'] } },
   {
+    group: 'authentication.k8s.io',
+    prefix: 'io.k8s.api.authentication',
+    clientPrefix: 'Authentication',
+    kinds: { v1: ['TokenReview', 'SelfSubjectReview', 'TokenRequest'] },
+  },
+  {
+    group: 'authorization.k8s.io',
+    prefix: 'io.k8s.api.authorization',
+    kinds: { v1: ['SubjectAccessReview', 'SelfSubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'] },
+  },
+  {
     group: 'apiextensions.k8s.io',
     prefix: APIEXTENSIONS,
     clientPrefix: 'Apiextensions',

@@ -6,7 +6,7 @@
 import type { KubeObject } from '@canopy/apimachinery';
 import { definitionNameFor } from '../openapi/definitions.js';
 import { eventsV1Storage } from './conversions.js';
-import type { ResourceDefinition, StorageBinding, Verb } from './types.js';
+import type { ActionSubresource, ResourceDefinition, StorageBinding, Verb } from './types.js';
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -42,6 +42,7 @@ interface Entry {
   selectableFields?: Fields;
   verbs?: Verb[];
   storage?: StorageBinding;
+  actionSubresources?: ActionSubresource[];
 }
 
 const scaleFromReplicas = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
@@ -74,7 +75,13 @@ const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
       { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'] },
       { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'] },
       { kind: 'Secret', resource: 'secrets', namespaced: true, selectableFields: fields('type') },
-      { kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true, shortNames: ['sa'] },
+      {
+        kind: 'ServiceAccount',
+        resource: 'serviceaccounts',
+        namespaced: true,
+        shortNames: ['sa'],
+        actionSubresources: [{ name: 'token', group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }],
+      },
       {
         kind: 'Event',
         resource: 'events',
@@ -224,6 +231,7 @@ export function builtinResources(): ResourceDefinition[] {
       if (e.categories) definition.categories = e.categories;
       if (e.selectableFields) definition.selectableFields = e.selectableFields;
       if (e.storage) definition.storage = e.storage;
+      if (e.actionSubresources) definition.actionSubresources = e.actionSubresources;
       if (e.status || e.scale) {
         definition.subresources = {};
         if (e.status) definition.subresources.status = true;

@@ -19,7 +19,8 @@ export interface HttpFrontOptions {
   /** Paths served without credentials. */
   publicPaths: Set<string>;
   /** Extra authenticators tried after the client certificate (bearer tokens, later). */
-  authenticate?: (req: FastifyRequest) => UserInfo | undefined | Promise<UserInfo | undefined>;
+  /** Returns the user, undefined when the request carries no such credentials, 'invalid' when it carries bad ones. */
+  authenticate?: (req: FastifyRequest) => UserInfo | undefined | 'invalid' | Promise<UserInfo | undefined | 'invalid'>;
   logErrors?: (err: unknown, req: FastifyRequest) => void;
 }
 
@@ -122,7 +123,15 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
       searchParams: new URLSearchParams(queryAt < 0 ? '' : req.url.slice(queryAt + 1)),
     };
     let user: UserInfo | undefined = userFromCertificate(req.raw.socket as TLSSocket);
-    if (!user && options.authenticate) user = await options.authenticate(req);
+    if (!user && options.authenticate) {
+      const found = await options.authenticate(req);
+      // Bad credentials are refused even on public paths, as kube's authentication filter does.
+      if (found === 'invalid') {
+        sendError(reply, errors.unauthorized());
+        return reply;
+      }
+      user = found;
+    }
     if (!user) {
       if (!options.publicPaths.has(url.pathname)) {
         sendError(reply, errors.unauthorized());
