@@ -452,6 +452,7 @@ function branchPasses(value: unknown, raw: SchemaNode, path: string, depth: numb
 }
 
 function checkCombinators(value: unknown, node: CompiledNode, path: string, depth: number, context: Context): void {
+  if (!node.allOf && !node.anyOf && !node.oneOf && !node.not) return;
   const quoted = JSON.stringify(path);
   const shown = jsonType(value) ?? 'unknown';
   if (node.allOf) {

@@ -25,7 +25,19 @@ export interface HttpFrontOptions {
 }
 
 /** The user a verified client certificate names: CN is the user, each O a group (as kube does). */
+const certificateUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
+/** The client certificate's user, read once per TLS connection (the certificate cannot change on it). */
 export function userFromCertificate(socket: TLSSocket): UserInfo | undefined {
+  let user = certificateUsers.get(socket);
+  if (user === undefined) {
+    user = readCertificateUser(socket) ?? null;
+    certificateUsers.set(socket, user);
+  }
+  return user ?? undefined;
+}
+
+function readCertificateUser(socket: TLSSocket): UserInfo | undefined {
   if (!socket.authorized) return undefined;
   const cert = socket.getPeerCertificate();
   if (!cert || !cert.subject) return undefined;
@@ -139,15 +151,12 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
       }
       user = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
     }
-    const controller = new AbortController();
-    req.raw.once('close', () => controller.abort());
     const apiRequest: ApiRequest = {
       method: req.method,
       path: url.pathname,
       query: url.searchParams,
       headers: req.headers,
       user,
-      signal: controller.signal,
     };
     if (Buffer.isBuffer(req.body)) apiRequest.body = req.body;
     const response = await options.handle(apiRequest);

@@ -31,6 +31,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
   fieldManager?: string;
+  /** The pipeline may change `input` in place (a body decoded for this request only). */
+  inputOwned?: boolean;
   /** Unknown fields found while decoding (duplicates or not in the schema), reported per fieldValidation. */
   decodeProblems?: string[];
 }
@@ -69,6 +71,8 @@ export interface ListQuery {
 
 export interface ListOutcome {
   items: KubeObject[];
+  /** The items serialised, when storage had them so (a list is then written without JSON.stringify). */
+  itemsJson?: string[];
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
@@ -173,6 +177,7 @@ export class ObjectService {
       });
       const items = result.items.map((s) => this.served(def, s.object));
       const outcome: ListOutcome = { items, resourceVersion: String(result.revision) };
+      if (!def.storage && result.items.every((s) => s.json !== undefined)) outcome.itemsJson = result.items.map((s) => s.json as string);
       if (result.more && items.length) {
         outcome.continueToken = encodeContinue(result.revision, result.items[result.items.length - 1].key);
         if (result.remaining !== undefined) outcome.remainingItemCount = result.remaining;
@@ -190,7 +195,7 @@ export class ObjectService {
 
   create(def: ResourceDefinition, namespace: string, input: KubeObject, options: WriteOptions = {}): WriteResult {
     const warnings = this.checkDecodeProblems(def, input, options);
-    const object = clone(input);
+    const object = options.inputOwned ? input : clone(input);
     this.checkTypeMeta(def, object);
     if (def.namespaced) {
       const given = object.metadata.namespace;
@@ -254,7 +259,7 @@ export class ObjectService {
     const key = this.key(def, namespace, name);
     const current = this.read(def, key);
     if (!current) throw errors.notFound(this.ref(def), name);
-    const object = clone(input);
+    const object = options.inputOwned ? input : clone(input);
     this.checkTypeMeta(def, object);
     const meta = object.metadata;
     if (meta.name !== name) {

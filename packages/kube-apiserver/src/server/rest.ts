@@ -164,6 +164,11 @@ export class RestHandler {
         rep,
       );
     }
+    if (outcome.itemsJson && rep.format === 'json') {
+      // Assembled from the stored JSON text: no re-serialisation of every item.
+      const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
+      return { type: 'body', status: 200, body: head + outcome.itemsJson.join(',') + ']}', contentType: 'application/json' };
+    }
     const list = { kind: def.listKind, apiVersion: apiVersionOf(def.group, def.version), metadata: meta, items: outcome.items };
     return this.body(200, list, rep);
   }
@@ -316,7 +321,7 @@ export class RestHandler {
   private create(req: ApiRequest, def: ResourceDefinition, info: ResourceRequestInfo): ApiResponse {
     const options = this.writeOptions(req);
     const { value, problems } = this.decodeBody(req, ['json', 'yaml']);
-    const result = this.objects.create(def, info.namespace, this.asObject(value), { ...options, decodeProblems: problems });
+    const result = this.objects.create(def, info.namespace, this.asObject(value), { ...options, decodeProblems: problems, inputOwned: true });
     return this.respond(req, 201, result.object, result.warnings);
   }
 

@@ -15,8 +15,6 @@ export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   body?: Buffer;
   user: UserInfo;
-  /** Aborted when the client goes away (ends watches). */
-  signal?: AbortSignal;
 }
 
 /** Where a streaming response writes; `write` returns false under back-pressure. */

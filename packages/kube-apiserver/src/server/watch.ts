@@ -44,8 +44,22 @@ export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSi
     handle?.cancel();
     for (const t of timers) clearTimeout(t);
   };
+  // Events are written in batches after the write that caused them has returned: a PATCH does not
+  // wait on hundreds of sockets, and a burst of events costs one TLS write per watcher.
+  let pending: string[] = [];
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    if (closed || pending.length === 0) return;
+    const chunk = pending.length === 1 ? pending[0] : pending.join('');
+    const events = pending.length;
+    pending = [];
+    if (sink.write(chunk)) behind = 0;
+    else if ((behind += events) > MAX_BUFFERED_EVENTS) close();
+  };
   const close = () => {
     if (closed) return;
+    flush();
     release();
     sink.end();
   };
@@ -72,9 +86,11 @@ export function runWatch(store: RevisionStore, req: WatchRequest, sink: StreamSi
 
   const send = (type: string, objectJson: string) => {
     if (closed) return;
-    const ok = sink.write(`{"type":"${type}","object":${objectJson}}\n`);
-    if (!ok && ++behind > MAX_BUFFERED_EVENTS) close();
-    if (ok) behind = 0;
+    pending.push(`{"type":"${type}","object":${objectJson}}\n`);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   };
 
   const sendBookmark = (revision: number, initialEventsEnd = false) => {

@@ -218,7 +218,7 @@ export class SqliteRevisionStore implements RevisionStore {
     this.insertRow.run(revision, key, json, revision, 0, 0);
     this.current = revision;
 
-    const stored: StoredObject = { key, object: stamped, modRevision: revision, createRevision: revision };
+    const stored: StoredObject = { key, object: stamped, modRevision: revision, createRevision: revision, json };
     this.live.set(key, { stored, json });
     this.keyIndex.add(key);
     this.emit(new RevisionEvent('ADDED', key, stamped, revision, undefined, json));
@@ -234,7 +234,7 @@ export class SqliteRevisionStore implements RevisionStore {
     this.insertRow.run(revision, key, json, createRevision, previous.stored.modRevision, 0);
     this.current = revision;
 
-    const stored: StoredObject = { key, object: stamped, modRevision: revision, createRevision };
+    const stored: StoredObject = { key, object: stamped, modRevision: revision, createRevision, json };
     this.live.set(key, { stored, json });
     this.emit(new RevisionEvent('MODIFIED', key, stamped, revision, previous.stored.object, json));
     return stored;
@@ -543,6 +543,7 @@ function storedFromRow(row: LogRow): StoredObject {
     object: JSON.parse(row.value) as KubeObject,
     modRevision: row.revision,
     createRevision: row.create_revision,
+    json: row.value,
   };
 }
 

@@ -16,6 +16,8 @@ export interface StoredObject {
   modRevision: number;
   /** Revision at which the key was created (latest incarnation). */
   createRevision: number;
+  /** The object serialised, when the store has it at hand: lists are answered without re-serialising. */
+  json?: string;
 }
 
 export interface ListOptions {
