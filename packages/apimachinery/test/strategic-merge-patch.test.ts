@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { StatusError, applyStrategicMergePatch, cloneJson, definitionsResolver, type SchemaNode } from '../src/index.js';
 
 const ref = (name: string): SchemaNode => ({ $ref: `#/definitions/${name}` });
@@ -784,10 +785,10 @@ describe('strategic merge patch: inputs', () => {
   });
 });
 
-const referenceSpec = '/work/shared/reference/kubernetes-openapi-v2.json';
+// shared/ sits beside the checkout (CI and developer machines alike); a missing file fails the test.
+const referenceSpec = fileURLToPath(new URL('../../../../shared/reference/kubernetes-openapi-v2.json', import.meta.url));
 describe(
   'strategic merge patch with the Kubernetes OpenAPI definitions',
-  { skip: !existsSync(referenceSpec) && 'reference spec not present' },
   () => {
     it('applies a kubectl-apply-style Deployment patch', () => {
       const spec = JSON.parse(readFileSync(referenceSpec, 'utf8')) as { definitions: Record<string, SchemaNode> };
