@@ -8,3 +8,25 @@ export { AdmissionChain, SYSTEM_USER, type AdmissionAttributes, type AdmissionOp
 export type { UserInfo } from './server/types.js';
 export type { ActionContext, ActionHandler } from './server/rest.js';
 export * from './server/authorization.js';
+export {
+  RbacAuthorizer,
+  aggregateClusterRoles,
+  checkBindingWrite,
+  checkRoleWrite,
+  confirmNoEscalation,
+  ruleCovers,
+  resourceRequestAttributes,
+  nonResourceRequestAttributes,
+  serviceAccountUser,
+  type RbacPolicySource,
+  type RequestAttributes,
+  type RbacAuthorizationResult,
+  type PolicyRule,
+  type Role,
+  type ClusterRole,
+  type RoleBinding,
+  type ClusterRoleBinding,
+  type SubjectRulesReviewStatus,
+  type RbacWriteCheck,
+} from './auth/rbac.js';
+export { defaultClusterRoles, defaultClusterRoleBindings, defaultRoles, defaultRoleBindings } from './auth/bootstrap-policy.js';
