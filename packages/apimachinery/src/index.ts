@@ -11,3 +11,4 @@ export * from './patch/json-patch.js';
 export * from './patch/merge-patch.js';
 export * from './patch/strategic-merge-patch.js';
 export * from './protobuf/decode.js';
+export * from './apply/index.js';

@@ -1,0 +1,3 @@
+export * from './fieldset.js';
+export * from './managed-fields.js';
+export * from './apply.js';
