@@ -28,7 +28,18 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { chooseDiscovery, parseAccept } from './server/negotiation.js';
 import { buildHttpFront } from './server/http.js';
 import { AdmissionChain } from './server/admission.js';
-import { forbidden, mastersOnlyAuthorizer, nonResourceAttributes, resourceAttributes, type Authorizer } from './server/authorization.js';
+import { forbidden, impersonatedUser, nonResourceAttributes, resourceAttributes, type Authorizer } from './server/authorization.js';
+import { RbacAuthorizer } from './auth/rbac.js';
+import {
+  authorizationResources,
+  rbacAuthorizer,
+  rbacEscalationAdmission,
+  reconcileDefaultPolicy,
+  selfSubjectAccessReviewAction,
+  selfSubjectRulesReviewAction,
+  StoredRbacPolicy,
+  subjectAccessReviewAction,
+} from './auth/rbac-server.js';
 import { namespaceLifecycle } from './server/admission-plugins.js';
 import { LifecycleControllers } from './server/lifecycle.js';
 import { ObjectService } from './server/objects.js';
@@ -62,8 +73,10 @@ export class ApiServer {
   readonly objects: ObjectService;
   /** Admission plug-ins every write passes; the platform appends its own. */
   readonly admission: AdmissionChain;
-  /** Decides every request; RBAC replaces the masters-only default. */
-  authorizer: Authorizer = mastersOnlyAuthorizer;
+  /** Decides every request: RBAC over the stored roles and bindings. */
+  authorizer: Authorizer;
+  readonly rbac: RbacAuthorizer;
+  private readonly rbacPolicy: StoredRbacPolicy;
   readonly url: string;
   readonly kubeconfigPath: string;
   private readonly rest: RestHandler;
@@ -85,10 +98,13 @@ export class ApiServer {
     const host = options.host ?? '127.0.0.1';
     this.url = `https://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
     this.kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
-    this.registry = new ResourceRegistry([...builtinResources().map(withPrinter), ...authenticationResources()]);
+    this.registry = new ResourceRegistry([...builtinResources().map(withPrinter), ...authenticationResources(), ...authorizationResources()]);
     this.registry.onChange(() => this.documents.clear());
     const strategies = new KindStrategies(store);
-    this.admission = new AdmissionChain([namespaceLifecycle(store)]);
+    this.rbacPolicy = new StoredRbacPolicy(store);
+    this.rbac = new RbacAuthorizer(this.rbacPolicy);
+    this.authorizer = rbacAuthorizer(this.rbac);
+    this.admission = new AdmissionChain([namespaceLifecycle(store), rbacEscalationAdmission(this.rbac)]);
     this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
     this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
@@ -96,6 +112,11 @@ export class ApiServer {
     this.rest.registerAction('', 'serviceaccounts', 'token', tokenRequestAction(tokens, this.objects, this.registry));
     this.rest.registerAction('authentication.k8s.io', 'tokenreviews', '', tokenReviewAction(tokens, this.lookup));
     this.rest.registerAction('authentication.k8s.io', 'selfsubjectreviews', '', selfSubjectReviewAction());
+    const authorizer = () => this.authorizer;
+    this.rest.registerAction('authorization.k8s.io', 'selfsubjectaccessreviews', '', selfSubjectAccessReviewAction(authorizer));
+    this.rest.registerAction('authorization.k8s.io', 'subjectaccessreviews', '', subjectAccessReviewAction('SubjectAccessReview', authorizer));
+    this.rest.registerAction('authorization.k8s.io', 'localsubjectaccessreviews', '', subjectAccessReviewAction('LocalSubjectAccessReview', authorizer));
+    this.rest.registerAction('authorization.k8s.io', 'selfsubjectrulesreviews', '', selfSubjectRulesReviewAction(this.rbac));
   }
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {
@@ -144,6 +165,7 @@ export class ApiServer {
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       if (!this.objects.tryGet(ns, '', name)) this.objects.create(ns, '', { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
     }
+    reconcileDefaultPolicy(this.objects, this.registry);
     const svc = this.registry.get('', 'v1', 'services')!;
     if (!this.objects.tryGet(svc, 'default', 'kubernetes')) {
       this.objects.create(svc, 'default', {
@@ -163,6 +185,7 @@ export class ApiServer {
     this.ready = false;
     clearInterval(this.compaction);
     this.lifecycle.stop();
+    this.rbacPolicy.close();
     await this.http?.close();
     this.store.close();
   }
@@ -170,6 +193,8 @@ export class ApiServer {
   /** Routes one authenticated request. */
   handle(req: ApiRequest): ApiResponse {
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
+    const impersonated = impersonatedUser(req.user, req.headers, this.authorizer);
+    if (impersonated) req = { ...req, user: impersonated };
     const info = parseResourcePath(req.method, path, req.query.get('watch') === 'true' || req.query.get('watch') === '1');
     // Every request is authorized, the public health and version documents included (kube's
     // system:public-info-viewer role is what lets anyone read those).

@@ -111,6 +111,7 @@ const builtinGroups: BuiltinGroup[] = [
 /** client-node classes that are apimachinery's meta/v1 types rather than types of the group that uses them. */
 const metaClasses = [
   'V1ObjectMeta',
+  'V1FieldSelectorRequirement',
   'V1ListMeta',
   'V1LabelSelector',
   'V1LabelSelectorRequirement',
@@ -359,6 +360,17 @@ const fieldMeta: Record<string, Record<string, FieldMeta>> = {
   'rbac.v1.ClusterRole': { rules: ATOMIC },
   'rbac.v1.ClusterRoleBinding': { subjects: ATOMIC },
   'rbac.v1.PolicyRule': { apiGroups: ATOMIC, nonResourceURLs: ATOMIC, resourceNames: ATOMIC, resources: ATOMIC, verbs: ATOMIC },
+  'authentication.v1.TokenRequestSpec': { audiences: ATOMIC },
+  'meta.v1.FieldSelectorRequirement': { values: ATOMIC },
+  'authentication.v1.TokenReviewSpec': { audiences: ATOMIC },
+  'authentication.v1.TokenReviewStatus': { audiences: ATOMIC },
+  'authentication.v1.UserInfo': { groups: ATOMIC },
+  'authorization.v1.FieldSelectorAttributes': { requirements: ATOMIC },
+  'authorization.v1.LabelSelectorAttributes': { requirements: ATOMIC },
+  'authorization.v1.NonResourceRule': { nonResourceURLs: ATOMIC, verbs: ATOMIC },
+  'authorization.v1.ResourceRule': { apiGroups: ATOMIC, resourceNames: ATOMIC, resources: ATOMIC, verbs: ATOMIC },
+  'authorization.v1.SubjectAccessReviewSpec': { groups: ATOMIC },
+  'authorization.v1.SubjectRulesReviewStatus': { nonResourceRules: ATOMIC, resourceRules: ATOMIC },
   'rbac.v1.Role': { rules: ATOMIC },
   'rbac.v1.RoleBinding': { subjects: ATOMIC },
   'storage.v1.StorageClass': { allowedTopologies: ATOMIC, mountOptions: ATOMIC },
@@ -434,6 +446,10 @@ const requiredOverrides: Record<string, string[]> = {
   'batch.v1.PodFailurePolicyOnPodConditionsPattern': ['type'],
   'discovery.v1.EndpointSlice': ['addressType'],
   'policy.v1.PodDisruptionBudgetStatus': [],
+  'authentication.v1.TokenRequest': [],
+  'authentication.v1.TokenRequestSpec': [],
+  'authentication.v1.TokenRequestStatus': [],
+  'authentication.v1.TokenReviewSpec': ['token'],
 };
 
 /** Definitions client-node has no class for, written here. */
