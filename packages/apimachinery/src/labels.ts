@@ -3,6 +3,7 @@
  * label key/value syntax checks of k8s.io/apimachinery/pkg/util/validation.
  */
 import { errors, fieldErrors, type StatusCause } from './errors.js';
+import { isQualifiedName, isValidLabelValue, validateLabelsField } from './validation.js';
 
 /** selection.Operator values. `=`/`==` are kept apart because the selector prints them back as written. */
 export type LabelSelectorOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '!' | 'gt' | 'lt';
@@ -29,90 +30,18 @@ export interface LabelSelectorObject {
 
 // --- validation (k8s.io/apimachinery/pkg/util/validation) --------------------------------------
 
-const qualifiedNameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const qualifiedNameErrMsg =
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const qualifiedNameRegexp = new RegExp(`^${qualifiedNameFmt}$`);
-const labelValueFmt = `(${qualifiedNameFmt})?`;
-const labelValueErrMsg =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const labelValueRegexp = new RegExp(`^${labelValueFmt}$`);
-const dns1123LabelFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
-const dns1123SubdomainErrMsg =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const dns1123SubdomainRegexp = new RegExp(`^${dns1123SubdomainFmt}$`);
-
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  // Go joins "'x', " items with " or ", hence the double spaces in upstream messages.
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
-}
-
-const maxLenError = (n: number) => `must be no more than ${n} characters`;
-
-/** Go measures strings in bytes. */
-const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
-
-function dns1123SubdomainErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 253) errs.push(maxLenError(253));
-  if (!dns1123SubdomainRegexp.test(value)) errs.push(regexError(dns1123SubdomainErrMsg, dns1123SubdomainFmt, 'example.com'));
-  return errs;
-}
-
 /**
  * validation.IsQualifiedName: the problems with a label (or annotation) key, empty when valid.
  * `[prefix/]name`: name ≤ 63 characters, prefix a DNS subdomain ≤ 253.
  */
-export function validateLabelKey(key: string): string[] {
-  const errs: string[] = [];
-  const parts = key.split('/');
-  let name: string;
-  switch (parts.length) {
-    case 1:
-      name = parts[0];
-      break;
-    case 2: {
-      const prefix = parts[0];
-      name = parts[1];
-      if (prefix.length === 0) errs.push('prefix part must be non-empty');
-      else errs.push(...dns1123SubdomainErrors(prefix).map((m) => `prefix part ${m}`));
-      break;
-    }
-    default:
-      return [
-        `a qualified name ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
-      ];
-  }
-  if (name.length === 0) errs.push('name part must be non-empty');
-  else if (byteLength(name) > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!qualifiedNameRegexp.test(name))
-    errs.push(`name part ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc')}`);
-  return errs;
-}
+export const validateLabelKey: (key: string) => string[] = isQualifiedName;
 
 /** validation.IsValidLabelValue: the problems with a label value, empty when valid. */
-export function validateLabelValue(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
-  if (!labelValueRegexp.test(value)) errs.push(regexError(labelValueErrMsg, labelValueFmt, 'MyValue', 'my_value', '12345'));
-  return errs;
-}
+export const validateLabelValue: (value: string) => string[] = isValidLabelValue;
 
 /** metav1validation.ValidateLabels: field errors for `metadata.labels` (pass the field path, e.g. `metadata.labels`). */
 export function validateLabels(labels: Record<string, unknown> | null | undefined, path: string): StatusCause[] {
-  const causes: StatusCause[] = [];
-  if (!labels) return causes;
-  for (const [k, v] of Object.entries(labels)) {
-    for (const msg of validateLabelKey(k)) causes.push(fieldErrors.invalid(path, k, msg));
-    if (typeof v !== 'string') {
-      causes.push(fieldErrors.typeInvalid(`${path}[${k}]`, v, 'must be a string'));
-      continue;
-    }
-    for (const msg of validateLabelValue(v)) causes.push(fieldErrors.invalid(path, v, msg));
-  }
-  return causes;
+  return validateLabelsField(labels, path);
 }
 
 /** metav1validation.ValidateLabelSelector: field errors for a metav1.LabelSelector at `path` (e.g. `spec.selector`). */
