@@ -42,6 +42,7 @@ import {
 } from './auth/rbac-server.js';
 import { namespaceLifecycle } from './server/admission-plugins.js';
 import { LifecycleControllers } from './server/lifecycle.js';
+import { CustomResourceDefinitionController } from './crd/controller.js';
 import { ObjectService } from './server/objects.js';
 import { parseResourcePath } from './server/request-info.js';
 import { RestHandler, type ActionHandler } from './server/rest.js';
@@ -81,6 +82,8 @@ export class ApiServer {
   readonly kubeconfigPath: string;
   private readonly rest: RestHandler;
   private readonly lifecycle: LifecycleControllers;
+  /** Names, establishes, serves and finalizes CustomResourceDefinitions. */
+  readonly crds: CustomResourceDefinitionController;
   private readonly lookup: ObjectLookup;
   private readonly documents = new Map<string, unknown>();
   private compaction?: NodeJS.Timeout;
@@ -108,6 +111,8 @@ export class ApiServer {
     this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
     this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
+    this.crds = new CustomResourceDefinitionController(store, this.registry, this.objects, options.log);
+    this.admission.add(this.crds.admission());
     this.lookup = objectLookup(this.objects, this.registry);
     this.rest.registerAction('', 'serviceaccounts', 'token', tokenRequestAction(tokens, this.objects, this.registry));
     this.rest.registerAction('authentication.k8s.io', 'tokenreviews', '', tokenReviewAction(tokens, this.lookup));
@@ -147,6 +152,8 @@ export class ApiServer {
       logErrors: (err, req) => log?.(`error serving ${req.method} ${req.url.split('?')[0]}: ${(err as Error)?.stack ?? String(err)}`),
     });
     this.bootstrap();
+    // Stored CRDs are served before the server listens, so their objects are reachable at once.
+    this.crds.start();
     this.lifecycle.start();
     await this.http.listen({ port: this.options.port, host: this.options.host ?? '127.0.0.1' });
     const address = this.http.server.address();
@@ -185,6 +192,7 @@ export class ApiServer {
     this.ready = false;
     clearInterval(this.compaction);
     this.lifecycle.stop();
+    this.crds.stop();
     this.rbacPolicy.close();
     await this.http?.close();
     this.store.close();

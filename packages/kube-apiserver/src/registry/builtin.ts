@@ -199,6 +199,21 @@ const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
     entries: [{ kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], status: true, tracksGeneration: true }],
   },
   {
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    entries: [
+      {
+        kind: 'CustomResourceDefinition',
+        resource: 'customresourcedefinitions',
+        namespaced: false,
+        shortNames: ['crd', 'crds'],
+        categories: ['api-extensions'],
+        status: true,
+        tracksGeneration: true,
+      },
+    ],
+  },
+  {
     group: 'discovery.k8s.io',
     version: 'v1',
     entries: [{ kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true, selectableFields: fields('addressType') }],

@@ -28,6 +28,7 @@ import {
   type KubeObject,
 } from '@canopy/apimachinery';
 import { stringify as toYaml } from 'yaml';
+import { customResourceScale, withCustomResourceReplicas } from '../crd/scale.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import type { RevisionStore } from '../storage/types.js';
@@ -481,6 +482,8 @@ export class RestHandler {
 
   /** autoscaling/v1 Scale view of a scalable object. */
   private scaleOf(def: ResourceDefinition, object: KubeObject): Record<string, unknown> {
+    // Custom resources name their replicas and selector paths in the CRD.
+    if (!def.schemaName && def.subresources?.scale) return customResourceScale(def.subresources.scale, object);
     const spec = asRecord(object.spec) ?? {};
     const status = asRecord(object.status) ?? {};
     let selector = '';
@@ -515,7 +518,10 @@ export class RestHandler {
     if (rv && rv !== current.metadata.resourceVersion) {
       throw errors.conflict(this.objects.ref(def), info.name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    const next = { ...current, spec: { ...(asRecord(current.spec) ?? {}), replicas }, metadata: { ...current.metadata } };
+    const next =
+      !def.schemaName && def.subresources?.scale
+        ? withCustomResourceReplicas(def.subresources.scale, current, replicas)
+        : { ...current, spec: { ...(asRecord(current.spec) ?? {}), replicas }, metadata: { ...current.metadata } };
     delete next.metadata.resourceVersion;
     const result = this.objects.update(def, info.namespace, info.name, next, { ...options, expectedRevision: Number(current.metadata.resourceVersion) });
     return this.respond(req, 200, this.scaleOf(def, result.object), result.warnings);

@@ -4,6 +4,7 @@
  * the patch metadata strategic merge patch needs.
  */
 import { definitionsResolver, errors, validateAgainstSchema, type KubeObject, type SchemaNode, type SchemaResolver, type StatusCause } from '@canopy/apimachinery';
+import { pruneAndDefault } from '../crd/defaulting.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import type { FieldValidation } from './objects.js';
 
@@ -27,7 +28,10 @@ export class SchemaSupport {
     const schema = this.schemaOf(def);
     if (!schema) return [];
     const pruning = !def.schemaName;
-    const result = validateAgainstSchema(object, schema, this.resolver, { unknownFields: pruning && mode !== 'Strict' ? 'Prune' : mode });
+    // Custom resources are pruned, defaulted from their schema and validated, in kube's order.
+    const result = pruning
+      ? pruneAndDefault(object, schema, this.resolver, { unknownFields: mode === 'Ignore' ? 'Prune' : mode })
+      : validateAgainstSchema(object, schema, this.resolver, { unknownFields: mode });
     const unknown = result.causes.filter((c) => c.message?.startsWith('unknown field'));
     const others = result.causes.filter((c) => !c.message?.startsWith('unknown field'));
     if (unknown.length && mode === 'Strict') {

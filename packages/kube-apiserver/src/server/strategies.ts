@@ -5,12 +5,17 @@
  * (CRDs) get the generic behaviour.
  */
 import { validateObjectMeta, validateObjectMetaUpdate, type KubeObject, type StatusCause } from '@canopy/apimachinery';
+import { apiextensionsSemantics, CRD_KIND_KEY } from '../crd/semantics.js';
+import { prepareCustomResourceDefinitionForUpdate } from '../crd/definitions.js';
 import { builtinSemantics, prepareForCreate as prepareBuiltinForCreate } from '../registry/semantics.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import { resourcePrefix } from '../storage/keys.js';
 import type { RevisionStore } from '../storage/types.js';
 import { asRecord } from './object-utils.js';
 import { ServiceAllocator } from './service-allocator.js';
+
+/** What kube's CRD storage adds on the first delete: custom objects go before the CRD does. */
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
 export function kindKey(def: { group: string; kind: string }): string {
   return `${def.group}/${def.kind}`;
@@ -24,16 +29,20 @@ export class KindStrategies {
   }
 
   private semantics(def: ResourceDefinition) {
-    return def.schemaName ? builtinSemantics[kindKey(def)] : undefined;
+    if (!def.schemaName) return undefined;
+    return builtinSemantics[kindKey(def)] ?? apiextensionsSemantics[kindKey(def)];
   }
 
   defaults(def: ResourceDefinition, object: KubeObject): void {
     this.semantics(def)?.defaults?.(object);
+    // A definition's own defaults (custom resources: their schema's `default:` values).
+    def.defaults?.(object);
   }
 
   /** Create-time state the server owns (status phase, generated selectors). */
   prepareForCreate(def: ResourceDefinition, object: KubeObject): void {
-    if (def.schemaName) prepareBuiltinForCreate(kindKey(def), object);
+    if (isCrd(def)) apiextensionsSemantics[CRD_KIND_KEY].prepareForCreate?.(object);
+    else if (def.schemaName) prepareBuiltinForCreate(kindKey(def), object);
   }
 
   /** Allocations that must not happen for a dry run's sake only once validation passed. */
@@ -44,6 +53,7 @@ export class KindStrategies {
   prepareForUpdate(def: ResourceDefinition, object: KubeObject, old: KubeObject): void {
     // kube keeps allocated values a client omitted (a PUT of a manifest without clusterIP).
     if (kindKey(def) === '/Service') this.services.carryOver(object, old);
+    else if (isCrd(def)) prepareCustomResourceDefinitionForUpdate(object, old);
   }
 
   validate(def: ResourceDefinition, object: KubeObject, old: KubeObject | undefined, subresource?: 'status'): StatusCause[] {
@@ -62,8 +72,11 @@ export class KindStrategies {
         );
       }
     }
-    if (semantics?.validate) causes.push(...semantics.validate(object, old ? { old, ...(subresource ? { subresource } : {}) } : {}));
-    return causes;
+    const context = old ? { old, ...(subresource ? { subresource } : {}) } : {};
+    if (semantics?.validate) causes.push(...semantics.validate(object, context));
+    if (def.validate) causes.push(...def.validate(object, context));
+    // Kinds whose validation covers ObjectMeta itself (CRDs, as kube's) report each problem once.
+    return uniqueCauses(causes);
   }
 
   /** Finalizers that keep a deleted object in storage (namespaces also wait on spec.finalizers). */
@@ -73,6 +86,8 @@ export class KindStrategies {
       const spec = asRecord(object.spec);
       if (Array.isArray(spec?.finalizers)) pending.push(...(spec.finalizers as string[]));
     }
+    if (isCrd(def) && !object.metadata.deletionTimestamp && !pending.includes(CRD_CLEANUP_FINALIZER))
+      pending.push(CRD_CLEANUP_FINALIZER);
     return pending;
   }
 
@@ -92,5 +107,23 @@ export class KindStrategies {
     if (kindKey(def) === '/Namespace') {
       object.status = { ...(asRecord(object.status) ?? {}), phase: 'Terminating' };
     }
+    if (isCrd(def) && !(object.metadata.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER)) {
+      object.metadata.finalizers = [...(object.metadata.finalizers ?? []), CRD_CLEANUP_FINALIZER];
+    }
   }
+}
+
+function isCrd(def: ResourceDefinition): boolean {
+  return !!def.schemaName && kindKey(def) === CRD_KIND_KEY;
+}
+
+function uniqueCauses(causes: StatusCause[]): StatusCause[] {
+  if (causes.length < 2) return causes;
+  const seen = new Set<string>();
+  return causes.filter((c) => {
+    const id = `${c.reason ?? ''}\u0000${c.field ?? ''}\u0000${c.message ?? ''}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
