@@ -7,10 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import {
   apiVersionOf,
+  applyConfiguration,
+  applyConflictError,
   errors,
   fieldErrors,
+  fieldPathOf,
+  FieldSet,
   isPlainObject,
   StatusError,
+  updateManagedFields,
   type KubeObject,
   type StatusCause,
 } from '@canopy/apimachinery';
@@ -35,6 +40,14 @@ export interface WriteOptions {
   inputOwned?: boolean;
   /** Unknown fields found while decoding (duplicates or not in the schema), reported per fieldValidation. */
   decodeProblems?: string[];
+  /** metadata.managedFields of the input were computed by server-side apply: store them as they are. */
+  managedFieldsFromApply?: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
+  /** Take ownership of conflicting fields instead of failing with 409. */
+  force?: boolean;
+  subresource?: 'status';
 }
 
 export interface WriteResult {
@@ -234,6 +247,7 @@ export class ObjectService {
     this.admission.admit(attributes);
     this.validateOrThrow(def, object, undefined);
     this.admission.validate(attributes);
+    if (!options.managedFieldsFromApply) this.recordManagedFields(def, undefined, object, options.fieldManager);
     this.strategies.beforeCreate(def, object, !!options.dryRun);
     if (options.dryRun) return { object, warnings };
     try {
@@ -290,6 +304,10 @@ export class ObjectService {
     this.strategies.defaults(def, object);
     const old = current.object;
     const next = options.subresource === 'status' ? this.prepareStatusUpdate(old, object) : this.prepareUpdate(def, old, object);
+    if (options.subresource === 'status' && options.managedFieldsFromApply) {
+      if (object.metadata.managedFields) next.metadata.managedFields = object.metadata.managedFields;
+      else delete next.metadata.managedFields;
+    }
     const attributes: AdmissionAttributes = {
       operation: 'UPDATE',
       def,
@@ -304,6 +322,7 @@ export class ObjectService {
     this.admission.admit(attributes);
     this.validateOrThrow(def, next, old, options.subresource);
     this.admission.validate(attributes);
+    if (!options.managedFieldsFromApply) this.recordManagedFields(def, old, next, options.fieldManager, options.subresource);
     if (sameIgnoringVersion(next, old)) return { object: old, warnings };
     if (options.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } }, warnings };
     if (next.metadata.deletionTimestamp && this.strategies.pendingFinalizers(def, next).length === 0) {
@@ -314,6 +333,69 @@ export class ObjectService {
     } catch (err) {
       throw this.storageError(err, def, name);
     }
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml): merges the configuration into the
+   * stored object as `options.fieldManager`, or creates the object when it does not exist (main
+   * resource only). Conflicts with other managers are kube's 409 unless `force`. The result goes
+   * through the ordinary create/update pipeline (defaults, validation, admission).
+   */
+  apply(def: ResourceDefinition, namespace: string, name: string, config: unknown, options: ApplyOptions): WriteResult {
+    const current = this.tryGet(def, namespace, name);
+    if (!current && options.subresource) throw errors.notFound(this.ref(def), name);
+    if (options.fieldValidation === 'Strict' && isPlainObject(config)) {
+      // Refuse unknown fields the way other writes do, before the merge reports them as a typing error.
+      this.schemas.validate(def, clone(config) as KubeObject, 'Strict', []);
+    }
+    const schema = this.schemas.schemaOf(def);
+    const result = applyConfiguration({
+      live: current,
+      config,
+      manager: options.fieldManager ?? '',
+      force: !!options.force,
+      schema,
+      resolver: this.schemas.resolver,
+      apiVersion: apiVersionOf(def.group, def.version),
+      kind: def.kind,
+      ...(options.subresource ? { subresource: options.subresource } : {}),
+      ...ignoredFieldsOption(def, current ?? (config as KubeObject), options.subresource),
+    });
+    if (result.conflicts) throw applyConflictError(result.conflicts);
+    const object = result.object;
+    const given = object.metadata.name;
+    if (given !== undefined && given !== name) {
+      throw errors.badRequest(`the name of the object (${String(given)}) does not match the name on the URL (${name})`);
+    }
+    object.metadata.name = name;
+    const writeOptions: WriteOptions = { ...options, inputOwned: true, managedFieldsFromApply: true };
+    if (!current) return { ...this.create(def, namespace, object, writeOptions), created: true };
+    return this.update(def, namespace, name, object, {
+      ...writeOptions,
+      expectedRevision: Number(current.metadata.resourceVersion),
+      ...(options.subresource ? { subresource: options.subresource } : {}),
+    });
+  }
+
+  /**
+   * Keeps metadata.managedFields of a non-apply write (kube's FieldManager.UpdateNoErrors): the
+   * writer gets an `Update` entry for what it changed. `next` is changed in place.
+   */
+  private recordManagedFields(def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, manager: string | undefined, subresource?: 'status'): void {
+    // Compared before the server sets resourceVersion, so that a no-op write keeps the stored entries.
+    const after = old ? { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } } : next;
+    const entries = updateManagedFields({
+      old,
+      next: after,
+      manager: manager ?? '',
+      ...(subresource ? { subresource } : {}),
+      schema: this.schemas.schemaOf(def),
+      resolver: this.schemas.resolver,
+      apiVersion: apiVersionOf(def.group, def.version),
+      ...ignoredFieldsOption(def, next, subresource),
+    });
+    if (entries.length > 0) next.metadata.managedFields = entries;
+    else delete next.metadata.managedFields;
   }
 
   delete(def: ResourceDefinition, namespace: string, name: string, options: DeleteOptions = {}): DeleteResult {
@@ -504,8 +586,20 @@ function specOf(object: KubeObject): Record<string, unknown> {
   return out;
 }
 
+/** Fields the endpoint resets and never gives owners: status on the main resource, everything but status on /status. */
+const STATUS_FIELDS = FieldSet.of(fieldPathOf('status'));
+
+function ignoredFieldsOption(def: ResourceDefinition, object: KubeObject | undefined, subresource: 'status' | undefined): { ignoredFields?: FieldSet } {
+  if (subresource === 'status') {
+    const others = Object.keys(isPlainObject(object) ? object : {}).filter((k) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status');
+    return { ignoredFields: FieldSet.of(fieldPathOf('metadata', 'labels'), fieldPathOf('metadata', 'annotations'), ...others.map((k) => fieldPathOf(k))) };
+  }
+  return def.statusSubresourceSemantics ? { ignoredFields: STATUS_FIELDS } : {};
+}
+
+/** Same object but for resourceVersion; managedFields count, so an ownership-only change is stored. */
 function sameIgnoringVersion(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
   return deepEqual(strip(a), strip(b));
 }
 

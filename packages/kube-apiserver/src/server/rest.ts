@@ -315,6 +315,10 @@ export class RestHandler {
     if (manager !== null) {
       if (manager.length > 128) throw errors.invalid({ group: 'meta.k8s.io', resource: 'options', kind: 'Options' }, '', [fieldErrors.tooLong('fieldManager', manager, 128)]);
       options.fieldManager = manager;
+    } else {
+      // kube's default manager: the client's User-Agent up to the first '/' (`kubectl`, `helm`…).
+      const agent = header(req, 'user-agent');
+      if (agent) options.fieldManager = agent.split('/')[0].slice(0, 128);
     }
     return options;
   }
@@ -343,6 +347,29 @@ export class RestHandler {
   private patch(req: ApiRequest, def: ResourceDefinition, info: ResourceRequestInfo): ApiResponse {
     const options = this.writeOptions(req);
     const format = bodyFormatOf(header(req, 'content-type'));
+    const force = req.query.get('force');
+    if (force !== null && !['true', 'false', '1', '0'].includes(force)) {
+      throw errors.badRequest(`invalid force: "${force.slice(0, 32)}": must be true or false`);
+    }
+    const patchOptionsRef = { group: 'meta.k8s.io', resource: 'patchoptions', kind: 'PatchOptions' };
+    if (format === 'apply-patch') {
+      if (!req.query.get('fieldManager')) {
+        throw errors.invalid(patchOptionsRef, '', [fieldErrors.required('fieldManager', 'is required for apply patch')]);
+      }
+      if (info.subresource && info.subresource !== 'status') {
+        throw new StatusError(415, 'UnsupportedMediaType', `server-side apply is not supported for ${info.resource}/${info.subresource}`);
+      }
+      // Apply configurations are YAML (JSON is YAML too); duplicate keys are judged by fieldValidation.
+      const { value: config, problems } = this.decodeBody(req, ['yaml'], 'yaml');
+      if (problems.length && options.fieldValidation === 'Strict') throw errors.badRequest(`error strict decoding YAML: ${problems.join(', ')}`);
+      const result = this.objects.apply(def, info.namespace, info.name, config, {
+        ...options,
+        force: force === 'true' || force === '1',
+        ...(info.subresource === 'status' ? { subresource: 'status' as const } : {}),
+      });
+      return this.respond(req, result.created ? 201 : 200, result.object, [...(options.fieldValidation === 'Ignore' ? [] : problems), ...result.warnings]);
+    }
+    if (force !== null) throw errors.invalid(patchOptionsRef, '', [fieldErrors.forbidden('force', 'may not be specified for non-apply patch')]);
     if (format !== 'json-patch' && format !== 'merge-patch' && format !== 'strategic-merge-patch') {
       throw new StatusError(
         415,
