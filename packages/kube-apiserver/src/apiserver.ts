@@ -41,6 +41,9 @@ import {
   subjectAccessReviewAction,
 } from './auth/rbac-server.js';
 import { namespaceLifecycle } from './server/admission-plugins.js';
+import { limitRanger } from './server/limit-ranger.js';
+import { QuotaUsage, resourceQuotaAdmission, ResourceQuotaController } from './server/quota.js';
+import { serviceAccountAdmission, ServiceAccountControllers } from './server/service-accounts.js';
 import { LifecycleControllers } from './server/lifecycle.js';
 import { CustomResourceDefinitionController } from './crd/controller.js';
 import { ObjectService } from './server/objects.js';
@@ -84,6 +87,9 @@ export class ApiServer {
   private readonly lifecycle: LifecycleControllers;
   /** Names, establishes, serves and finalizes CustomResourceDefinitions. */
   readonly crds: CustomResourceDefinitionController;
+  /** kube-controller-manager's resourcequota, serviceaccount and root-ca-cert-publisher controllers. */
+  private readonly quotas: ResourceQuotaController;
+  private readonly serviceAccounts: ServiceAccountControllers;
   private readonly lookup: ObjectLookup;
   private readonly documents = new Map<string, unknown>();
   private compaction?: NodeJS.Timeout;
@@ -107,12 +113,17 @@ export class ApiServer {
     this.rbacPolicy = new StoredRbacPolicy(store);
     this.rbac = new RbacAuthorizer(this.rbacPolicy);
     this.authorizer = rbacAuthorizer(this.rbac);
-    this.admission = new AdmissionChain([namespaceLifecycle(store), rbacEscalationAdmission(this.rbac)]);
+    this.admission = new AdmissionChain([namespaceLifecycle(store), limitRanger(store), serviceAccountAdmission(store), rbacEscalationAdmission(this.rbac)]);
     this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
     this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
     this.crds = new CustomResourceDefinitionController(store, this.registry, this.objects, options.log);
     this.admission.add(this.crds.admission());
+    // ResourceQuota goes last, as in kube, so it charges the object every other plug-in has shaped.
+    const quotaUsage = new QuotaUsage(store, this.registry, this.objects);
+    this.admission.add(resourceQuotaAdmission(quotaUsage));
+    this.quotas = new ResourceQuotaController(store, this.registry, this.objects, quotaUsage, options.log);
+    this.serviceAccounts = new ServiceAccountControllers(store, this.registry, this.objects, pki.ca.cert, options.log);
     this.lookup = objectLookup(this.objects, this.registry);
     this.rest.registerAction('', 'serviceaccounts', 'token', tokenRequestAction(tokens, this.objects, this.registry));
     this.rest.registerAction('authentication.k8s.io', 'tokenreviews', '', tokenReviewAction(tokens, this.lookup));
@@ -155,6 +166,8 @@ export class ApiServer {
     // Stored CRDs are served before the server listens, so their objects are reachable at once.
     this.crds.start();
     this.lifecycle.start();
+    this.serviceAccounts.start();
+    this.quotas.start();
     await this.http.listen({ port: this.options.port, host: this.options.host ?? '127.0.0.1' });
     const address = this.http.server.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
@@ -192,6 +205,8 @@ export class ApiServer {
     this.ready = false;
     clearInterval(this.compaction);
     this.lifecycle.stop();
+    this.serviceAccounts.stop();
+    this.quotas.stop();
     this.crds.stop();
     this.rbacPolicy.close();
     await this.http?.close();

@@ -741,7 +741,8 @@ test('dryRun=All on create/update/patch/delete changes nothing and returns the w
   assert.equal(after.body.metadata.resourceVersion, rv, 'no write happened');
   assert.deepEqual(
     after.body.items.map((i: { metadata: { name: string } }) => i.metadata.name),
-    ['real'],
+    // Every namespace holds the root CA publisher's ConfigMap, as in kube.
+    ['kube-root-ca.crt', 'real'],
   );
   const stored = (await api.get(`${cms('dry')}/real`)).body;
   assert.equal(stored.data.key, 'value');
@@ -839,7 +840,8 @@ test('list: limit + continue pages through a consistent snapshot', async () => {
   assertOk(first);
   assert.deepEqual(
     first.body.items.map((i: { metadata: { name: string } }) => i.metadata.name),
-    ['p-0', 'p-1'],
+    // Every namespace holds the root CA publisher's ConfigMap, as in kube.
+    ['kube-root-ca.crt', 'p-0'],
   );
   assert.ok(first.body.metadata.continue, 'a continue token');
   const snapshot = first.body.metadata.resourceVersion;
@@ -862,18 +864,18 @@ test('list: limit + continue pages through a consistent snapshot', async () => {
     token = page.body.metadata.continue;
     assert.ok(++pages < 10);
   }
-  assert.deepEqual(names, ['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
+  assert.deepEqual(names, ['kube-root-ca.crt', 'p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
   assert.equal(pages, 3);
 
   const fresh = await api.get(cms('paging'));
   assert.deepEqual(
     fresh.body.items.map((i: { metadata: { name: string } }) => i.metadata.name),
-    ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-9'],
+    ['kube-root-ca.crt', 'p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-9'],
   );
   assert.equal(fresh.body.metadata.continue, undefined);
 
   // kube's etcd3 store counts what is left when no selector filters the list.
-  assert.equal(first.body.metadata.remainingItemCount, 3, 'remainingItemCount of an unfiltered paged list');
+  assert.equal(first.body.metadata.remainingItemCount, 4, 'remainingItemCount of an unfiltered paged list');
 });
 
 test('list: resourceVersionMatch=Exact returns the state at that revision', async () => {
@@ -1048,12 +1050,13 @@ test('watch-list: initial ADDED events, then the initial-events-end BOOKMARK, th
   );
   try {
     assert.equal(watch.status, 200);
-    const initial = [await watch.next(), await watch.next()];
+    const initial = [await watch.next(), await watch.next(), await watch.next()];
     assert.deepEqual(
       initial.map((e) => e?.type),
-      ['ADDED', 'ADDED'],
+      ['ADDED', 'ADDED', 'ADDED'],
     );
-    assert.deepEqual(initial.map((e) => e?.object.metadata.name).sort(), ['l-1', 'l-2']);
+    // With the root CA publisher's ConfigMap every namespace holds, as in kube.
+    assert.deepEqual(initial.map((e) => e?.object.metadata.name).sort(), ['kube-root-ca.crt', 'l-1', 'l-2']);
     const end = await watch.next();
     assert.equal(end?.type, 'BOOKMARK');
     assert.deepEqual(end.object.metadata.annotations, { 'k8s.io/initial-events-end': 'true' });
@@ -1074,10 +1077,11 @@ test('watch-list: sendInitialEvents without allowWatchBookmarks is served (kube 
   const watch = await api.watch(`${cms('watchlist')}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan`);
   try {
     assert.equal(watch.status, 200, 'kube serves this watch');
-    const initial = [await watch.next(), await watch.next(), await watch.next()];
+    // l-1, l-2, l-3 and the root CA publisher's kube-root-ca.crt.
+    const initial = [await watch.next(), await watch.next(), await watch.next(), await watch.next()];
     assert.deepEqual(
       initial.map((e) => e?.type),
-      ['ADDED', 'ADDED', 'ADDED'],
+      ['ADDED', 'ADDED', 'ADDED', 'ADDED'],
     );
     assertOk(await api.post(cms('watchlist'), configMap('l-4')), 201);
     const next = await watch.next();
@@ -1291,7 +1295,7 @@ test('delete: deletecollection with a label selector deletes only matching objec
   const left = await api.get(cms('sweep'));
   assert.deepEqual(
     left.body.items.map((i: { metadata: { name: string } }) => i.metadata.name),
-    ['s-3'],
+    ['kube-root-ca.crt', 's-3'],
   );
 });
 
