@@ -216,6 +216,7 @@ function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
       res.end();
     },
     onClose: (listener) => closeListeners.push(listener),
+    onDrain: (listener) => res.once('drain', listener),
   });
   return reply;
 }

@@ -168,7 +168,7 @@ export class RestHandler {
     if (outcome.itemsJson && rep.format === 'json') {
       // Assembled from the stored JSON text: no re-serialisation of every item.
       const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
-      return { type: 'body', status: 200, body: head + outcome.itemsJson.join(',') + ']}', contentType: 'application/json' };
+      return streamJsonList(head, outcome.itemsJson);
     }
     const list = { kind: def.listKind, apiVersion: apiVersionOf(def.group, def.version), metadata: meta, items: outcome.items };
     return this.body(200, list, rep);
@@ -655,4 +655,47 @@ function goTypeName(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (value === null) return 'null';
   return typeof value === 'object' ? 'object' : typeof value;
+}
+
+/** Past this many bytes a list is streamed in chunks rather than built as one string. */
+const STREAM_LIST_BYTES = 1 << 20;
+const LIST_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A JSON list written from its items' stored text: small lists as one body, large ones as a
+ * chunked stream that honours back-pressure, so a 10,000-item list never exists as one 40 MB
+ * string (and its Buffer copy) in memory.
+ */
+function streamJsonList(head: string, items: string[]): ApiResponse {
+  let size = head.length;
+  for (const item of items) size += item.length + 1;
+  if (size < STREAM_LIST_BYTES) return { type: 'body', status: 200, body: head + items.join(',') + ']}', contentType: 'application/json' };
+  return {
+    type: 'stream',
+    status: 200,
+    contentType: 'application/json',
+    start(sink) {
+      let next = 0;
+      let closed = false;
+      sink.onClose(() => (closed = true));
+      const pump = () => {
+        while (!closed) {
+          let chunk = next === 0 ? head : '';
+          while (next < items.length && chunk.length < LIST_CHUNK_BYTES) chunk += (next > 0 ? ',' : '') + items[next++];
+          const done = next >= items.length;
+          if (done) chunk += ']}';
+          const flushed = sink.write(chunk);
+          if (done) {
+            sink.end();
+            return;
+          }
+          if (!flushed) {
+            sink.onDrain(pump);
+            return;
+          }
+        }
+      };
+      pump();
+    },
+  };
 }

@@ -7,8 +7,14 @@ export function printerOf(def: ResourceDefinition): Printer {
   return def.printer ?? defaultPrinter;
 }
 
+/**
+ * The row's object for includeObject=Metadata. managedFields are left out: table clients print
+ * names, labels and timestamps, and ownership records would multiply the size of every row
+ * (kube-apiserver sends them; `?includeObject=Object` still returns the whole object).
+ */
 function partialMetadata(object: KubeObject, version: string): Record<string, unknown> {
-  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: object.metadata };
+  const { managedFields: _managedFields, ...metadata } = object.metadata;
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata };
 }
 
 export function tableRows(def: ResourceDefinition, objects: KubeObject[], includeObject: string, version: string, now = new Date()) {

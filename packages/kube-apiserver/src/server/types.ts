@@ -23,6 +23,8 @@ export interface StreamSink {
   end(): void;
   /** Called once when the client disconnects or the stream ends. */
   onClose(listener: () => void): void;
+  /** Called once when a write that returned false has been flushed. */
+  onDrain(listener: () => void): void;
 }
 
 export type ApiResponse =
