@@ -369,3 +369,35 @@ test('pods run as the default ServiceAccount with its token volume; a missing ac
   assert.equal(robot.spec.volumes, undefined);
   assert.deepEqual(robot.spec.imagePullSecrets, [{ name: 'registry' }]);
 });
+
+test('service quotas count load balancers and node ports; scoped quotas select pods by QoS', async () => {
+  const ns = await namespace('quota-services');
+  await created(`/api/v1/namespaces/${ns}/resourcequotas`, {
+    metadata: { name: 'svc' },
+    spec: { hard: { 'services.loadbalancers': '1', 'services.nodeports': '2' } },
+  });
+  const service = (name: string, type: string, ports: number) => ({
+    metadata: { name },
+    spec: { type, selector: { app: name }, ports: Array.from({ length: ports }, (_, i) => ({ name: `p${i}`, port: 80 + i })) },
+  });
+  await created(`/api/v1/namespaces/${ns}/services`, service('plain', 'ClusterIP', 3));
+  await created(`/api/v1/namespaces/${ns}/services`, service('lb', 'LoadBalancer', 1));
+  const second = await call('POST', `/api/v1/namespaces/${ns}/services`, service('lb2', 'LoadBalancer', 1));
+  assert.equal(second.status, 403);
+  assert.equal(
+    second.body.message,
+    'services "lb2" is forbidden: exceeded quota: svc, requested: services.loadbalancers=1, used: services.loadbalancers=1, limited: services.loadbalancers=1',
+  );
+  const ports = await call('POST', `/api/v1/namespaces/${ns}/services`, service('np', 'NodePort', 2));
+  assert.equal(ports.status, 403);
+  assert.match(ports.body.message, /requested: services.nodeports=2, used: services.nodeports=1, limited: services.nodeports=2$/);
+
+  await created(`/api/v1/namespaces/${ns}/resourcequotas`, {
+    metadata: { name: 'besteffort' },
+    spec: { hard: { pods: '1' }, scopes: ['BestEffort'] },
+  });
+  await created(`/api/v1/namespaces/${ns}/pods`, pod('be-1'));
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/pods`, pod('be-2'))).status, 403);
+  // A pod with requests is not BestEffort: the scoped quota does not apply to it.
+  await created(`/api/v1/namespaces/${ns}/pods`, pod('burstable', { requests: { cpu: '100m' } }));
+});
