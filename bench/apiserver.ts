@@ -23,19 +23,31 @@
  * Every loop is bounded in count and the whole run in time (RUN_DEADLINE_MS); traffic goes to
  * 127.0.0.1 only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
+import {
+  CLI,
+  CLI_BUILD,
+  fmt,
+  fmtInt,
+  kubeconfigTls,
+  memoryOf,
+  msSince,
+  nowNs,
+  percentile,
+  runClosedLoop,
+  spawnNode,
+  stop,
+  summariseProfile,
+  type Child,
+  type Phase,
+} from './support.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'packages/cli/bin/canopy.js');
-const CLI_BUILD = join(ROOT, 'packages/cli/dist/main.js');
 const NAMESPACE = 'bench';
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 /** The whole run is cut off after this, children killed, exit code 1. */
@@ -83,51 +95,6 @@ const LISTS = positiveInt('lists', flags.lists, 1);
 const CPU_PROFILE_DIR = process.env.CANOPY_BENCH_CPU_PROF ? resolve(process.env.CANOPY_BENCH_CPU_PROF) : undefined;
 /** Extra node flags for the server process (e.g. `--trace-gc`); its output is kept in server.log with --keep. */
 const EXTRA_SERVER_NODE_ARGS = (process.env.CANOPY_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-const nowNs = (): bigint => process.hrtime.bigint();
-const msSince = (startNs: bigint): number => Number(nowNs() - startNs) / 1e6;
-
-/** Nearest-rank percentile of an unsorted sample (p in 0..100). */
-function percentile(samples: number[], p: number): number {
-  if (samples.length === 0) return NaN;
-  const sorted = Float64Array.from(samples).sort();
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
-const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-/** Resident set size (current and peak) of a process, from /proc (Linux only). */
-function memoryOf(pid: number): { rssMB: number; peakMB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMB: kB('VmRSS') / 1024, peakMB: kB('VmHWM') / 1024 };
-}
-
-/** Runs `count` calls of `task` with `concurrency` workers; returns each call's latency in ms and the wall time. */
-async function runClosedLoop(
-  count: number,
-  concurrency: number,
-  task: (index: number) => Promise<void>,
-): Promise<{ latenciesMs: number[]; wallMs: number }> {
-  const latenciesMs: number[] = [];
-  let next = 0;
-  const start = nowNs();
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      const t0 = nowNs();
-      await task(index);
-      latenciesMs.push(msSince(t0));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { latenciesMs, wallMs: msSince(start) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The workload's object: a pod as a Deployment would create it (~1.8 KB of JSON)
@@ -189,59 +156,6 @@ function benchPod(name: string, batch: string): Record<string, unknown> {
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-interface Child {
-  proc: ChildProcess;
-  output: () => string;
-}
-
-/** Spawns a node process and resolves with the first stdout match of `ready` (or rejects on exit/timeout). */
-function spawnNode(
-  args: string[],
-  ready: RegExp,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ child: Child; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const child: Child = { proc, output: () => out };
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => fail(new Error(`timed out waiting for ${ready}`)), 30_000);
-    const onData = () => {
-      const match = ready.exec(out);
-      if (!match) return;
-      cleanup();
-      resolvePromise({ child, match });
-    };
-    const onExit = (code: number | null) => fail(new Error(`exited (${code}) before ready`));
-    const fail = (err: Error) => {
-      cleanup();
-      proc.kill('SIGKILL');
-      reject(new Error(`${err.message}\n--- output of node ${args.join(' ')} ---\n${out}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      proc.stdout!.off('data', onData);
-      proc.off('exit', onExit);
-    };
-    proc.stdout!.on('data', onData);
-    proc.once('exit', onExit);
-  });
-}
-
-/** Stops a child with SIGTERM (so a CPU profile is written), SIGKILL after 10 s. */
-async function stop(child: Child | undefined): Promise<void> {
-  if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.proc.once('exit', () => r()));
-  child.proc.kill('SIGTERM');
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /**
  * The GET baseline: a bare node:https server with the same key pair, requesting client
  * certificates like the API server does, answering every request with one fixed body.
@@ -262,67 +176,6 @@ const server = createServer({
 server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));
 `;
-
-// ---------------------------------------------------------------------------------------------
-// CPU profile summary
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-interface Phase {
-  name: string;
-  startNs: bigint;
-  endNs: bigint;
-}
-
-function summariseProfile(file: string, phases: Phase[], top = 15): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const frameName = (n: ProfileNode) => {
-    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
-    const fn = n.callFrame.functionName || '(anonymous)';
-    return url ? `${fn}  ${url}:${n.callFrame.lineNumber + 1}` : fn;
-  };
-  // Sample i lasts until the next one: its time is timeDeltas[i + 1].
-  const sampleTimes: number[] = [];
-  let t = profile.startTime;
-  for (const d of profile.timeDeltas) sampleTimes.push((t += d));
-  const section = (title: string, fromUs: number, toUs: number) => {
-    const self = new Map<string, number>();
-    let total = 0;
-    for (let i = 0; i < profile.samples.length; i++) {
-      const at = sampleTimes[i];
-      if (at < fromUs || at >= toUs) continue;
-      const dur = (i + 1 < profile.timeDeltas.length ? profile.timeDeltas[i + 1] : 0) / 1000;
-      const node = byId.get(profile.samples[i]);
-      if (!node) continue;
-      const name = frameName(node);
-      self.set(name, (self.get(name) ?? 0) + dur);
-      total += dur;
-    }
-    const idle = self.get('(idle)') ?? 0;
-    const lines = [`${title}: ${fmt(total, 0)} ms sampled, ${fmt(total - idle, 0)} ms busy`];
-    const ranked = [...self.entries()].filter(([n]) => n !== '(idle)').sort((a, b) => b[1] - a[1]);
-    for (const [name, ms] of ranked.slice(0, top)) {
-      lines.push(`  ${fmt(ms, 0).padStart(7)} ms ${fmt((100 * ms) / Math.max(1, total - idle), 1).padStart(5)}%  ${name}`);
-    }
-    return lines.join('\n');
-  };
-  const out = [section('whole run', -Infinity, Infinity)];
-  for (const p of phases.filter((ph) => !ph.name.startsWith('baseline')))
-    out.push(section(`phase ${p.name}`, Number(p.startNs / 1000n), Number(p.endNs / 1000n)));
-  return out.join('\n\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 // The run
@@ -386,17 +239,7 @@ async function main(): Promise<void> {
     };
     noteMemory('idle');
 
-    const kubeconfig = readFileSync(join(dataDir, 'kubeconfig.yaml'), 'utf8');
-    const field = (name: string) => {
-      const m = new RegExp(`${name}:\\s*(\\S+)`).exec(kubeconfig);
-      if (!m) throw new Error(`kubeconfig has no ${name}`);
-      return Buffer.from(m[1], 'base64');
-    };
-    const tls = {
-      ca: field('certificate-authority-data'),
-      cert: field('client-certificate-data'),
-      key: field('client-key-data'),
-    };
+    const tls = kubeconfigTls(readFileSync(join(dataDir, 'kubeconfig.yaml'), 'utf8'));
     const agent = (connections: number) => {
       const a = new Agent({
         connect: tls,
