@@ -12,3 +12,4 @@ export * from './patch/merge-patch.js';
 export * from './patch/strategic-merge-patch.js';
 export * from './protobuf/decode.js';
 export * from './apply/index.js';
+export * from './protobuf/encode.js';

@@ -1413,7 +1413,7 @@ test('errors: every error answer is a Status whose code is the HTTP status', asy
   const cases: Array<[string, Promise<Response>, number]> = [
     ['bad JSON', api.post(cms('default'), '{not json'), 400],
     ['unsupported content type', api.post(cms('default'), 'a=b', 'application/x-www-form-urlencoded'), 415],
-    ['not acceptable', api.get(cms('default'), 'application/vnd.kubernetes.protobuf'), 406],
+    ['not acceptable', api.get(cms('default'), 'application/xml'), 406],
     ['method not allowed on collection', api.put(cms('default'), configMap('x')), 405],
     ['bad limit', api.get(`${cms('default')}?limit=abc`), 400],
     ['invalid resourceVersionMatch', api.get(`${cms('default')}?resourceVersion=1&resourceVersionMatch=Sometimes`), 422],

@@ -612,12 +612,23 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
 
 export const DELETE_OPTIONS_MESSAGE = 'meta.v1.DeleteOptions';
 
-/** The root message name for an (apiVersion, kind), or undefined when protobuf bodies of that kind are not understood. */
+export const STATUS_MESSAGE = 'meta.v1.Status';
+
+/**
+ * The root message name for an (apiVersion, kind), or undefined when protobuf bodies of that kind
+ * are not understood. `<Kind>List` of a known kind is `<message>List` (every Kubernetes list
+ * message is `{ metadata = 1 ListMeta, items = 2 repeated <Kind> }`), and `v1/Status` is meta.v1.Status.
+ */
 export function messageNameFor(apiVersion: string, kind: string): string | undefined {
   if (kind === 'DeleteOptions' && apiVersion !== '') return DELETE_OPTIONS_MESSAGE;
-  return Object.prototype.hasOwnProperty.call(KIND_MESSAGES, `${apiVersion}/${kind}`)
-    ? KIND_MESSAGES[`${apiVersion}/${kind}`]
-    : undefined;
+  if (kind === 'Status' && apiVersion === 'v1') return STATUS_MESSAGE;
+  const known = (k: string) =>
+    Object.prototype.hasOwnProperty.call(KIND_MESSAGES, `${apiVersion}/${k}`) ? KIND_MESSAGES[`${apiVersion}/${k}`] : undefined;
+  if (kind.endsWith('List') && kind.length > 4) {
+    const item = known(kind.slice(0, -4));
+    if (item) return `${item}List`;
+  }
+  return known(kind);
 }
 
 let parsed: Map<string, MessageSchema> | undefined;
@@ -636,6 +647,17 @@ export function messageNames(): string[] {
 
 function parseTables(tables: Record<string, Record<string, string>>): Map<string, MessageSchema> {
   const out = new Map<string, MessageSchema>();
+  // The list message of each root kind, generated as Go's generated.proto declares them.
+  const listTables: Record<string, Record<string, string>> = {};
+  for (const message of Object.values(KIND_MESSAGES)) {
+    const dot = message.lastIndexOf('.');
+    const pkg = message.slice(0, dot);
+    const name = message.slice(dot + 1);
+    if (tables[pkg]?.[`${name}List`]) continue;
+    (listTables[pkg] ??= {})[`${name}List`] = `metadata 1 meta.v1.ListMeta; items 2 []${name}`;
+  }
+  tables = { ...tables };
+  for (const [pkg, lists] of Object.entries(listTables)) tables[pkg] = { ...lists, ...tables[pkg] };
   for (const [pkg, messages] of Object.entries(tables)) {
     for (const [name, spec] of Object.entries(messages)) {
       const fields = new Map<number, FieldSchema>();

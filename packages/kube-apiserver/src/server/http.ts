@@ -6,7 +6,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex, Readable } from 'node:stream';
-import { errors, isStatusError, StatusError } from '@canopy/apimachinery';
+import { encodeKubernetesProtobuf, errors, isStatusError, StatusError } from '@canopy/apimachinery';
+import { PROTOBUF_MEDIA_TYPE, prefersProtobuf } from './negotiation.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
 
 /** kube-apiserver's limit on request bodies (3 MiB). */
@@ -122,9 +123,9 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
   app.addContentTypeParser('*', (_req, payload, done) => readBodyWithLimit(payload, done));
 
   app.setErrorHandler((err: unknown, req, reply) => {
-    sendError(reply, toStatusError(err, options, req));
+    sendError(reply, toStatusError(err, options, req), req.headers.accept);
   });
-  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
+  app.setNotFoundHandler((req, reply) => sendError(reply, errors.pathNotFound(), req.headers.accept));
 
   app.all('/*', async (req, reply) => {
     // The path is taken as sent: URL parsing would resolve "." and ".." segments, which in the
@@ -139,14 +140,14 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
       const found = await options.authenticate(req);
       // Bad credentials are refused even on public paths, as kube's authentication filter does.
       if (found === 'invalid') {
-        sendError(reply, errors.unauthorized());
+        sendError(reply, errors.unauthorized(), req.headers.accept);
         return reply;
       }
       user = found;
     }
     if (!user) {
       if (!options.publicPaths.has(url.pathname)) {
-        sendError(reply, errors.unauthorized());
+        sendError(reply, errors.unauthorized(), req.headers.accept);
         return reply;
       }
       user = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -176,10 +177,17 @@ function toStatusError(err: unknown, options: HttpFrontOptions, req: FastifyRequ
   return errors.internal(e?.message ?? 'unexpected error');
 }
 
-function sendError(reply: FastifyReply, err: StatusError): void {
-  reply.code(err.code).header('content-type', 'application/json').header('cache-control', 'no-cache, private');
+/** Sends a Status: protobuf when the client's Accept header picks protobuf (as kube-apiserver does), else JSON. */
+function sendError(reply: FastifyReply, err: StatusError, accept?: string): void {
+  let protobuf: Uint8Array | undefined;
+  try {
+    if (prefersProtobuf(accept)) protobuf = encodeKubernetesProtobuf({ ...err.status });
+  } catch {
+    // A Status the tables cannot carry is still an answer: JSON.
+  }
+  reply.code(err.code).header('content-type', protobuf ? PROTOBUF_MEDIA_TYPE : 'application/json').header('cache-control', 'no-cache, private');
   if (err.code === 429 || err.status.details?.retryAfterSeconds) reply.header('retry-after', String(err.status.details?.retryAfterSeconds ?? 1));
-  reply.send(Buffer.from(statusBody(err)));
+  reply.send(protobuf ? Buffer.from(protobuf) : Buffer.from(statusBody(err)));
 }
 
 function send(reply: FastifyReply, response: ApiResponse): FastifyReply {

@@ -34,7 +34,11 @@ export function parseAccept(header: string | undefined): MediaRange[] {
 export type Representation =
   | { kind: 'object'; format: 'json' | 'yaml' }
   | { kind: 'table'; version: 'v1' | 'v1beta1'; includeObject?: string }
-  | { kind: 'partial'; version: 'v1' | 'v1beta1'; list: boolean };
+  | { kind: 'partial'; version: 'v1' | 'v1beta1'; list: boolean }
+  /** `application/vnd.kubernetes.protobuf`; kinds without a protobuf message are answered in JSON. */
+  | { kind: 'protobuf' };
+
+export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 function isJsonLike(m: MediaRange): boolean {
   return (m.type === 'application' || m.type === '*') && (m.subtype === 'json' || m.subtype === '*');
@@ -57,12 +61,23 @@ export function chooseRepresentation(accept: string | undefined, list: boolean):
       continue;
     }
     if (m.type === 'application' && m.subtype === 'yaml') return { kind: 'object', format: 'yaml' };
+    // The first acceptable type in the client's order wins, so JSON listed first keeps JSON.
+    if (m.type === 'application' && m.subtype === 'vnd.kubernetes.protobuf' && !m.params.as) return { kind: 'protobuf' };
     if (isJsonLike(m) && !m.params.as) return { kind: 'object', format: 'json' };
     if (m.type === '*' && m.subtype === '*') return { kind: 'object', format: 'json' };
   }
   throw errors.notAcceptable(
-    'only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io',
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json;as=Table;v=v1;g=meta.k8s.io',
   );
+}
+
+/** Whether a response (an error Status included) to this Accept header should be protobuf. */
+export function prefersProtobuf(accept: string | undefined): boolean {
+  try {
+    return chooseRepresentation(accept, false).kind === 'protobuf';
+  } catch {
+    return false;
+  }
 }
 
 /** The aggregated discovery version a client accepts, honouring its order (v2 only if listed exactly). */

@@ -25,6 +25,9 @@ import {
   UnsupportedProtobufKindError,
   fieldSelectorRequirements,
   StatusError,
+  canEncodeKubernetesProtobuf,
+  encodeKubernetesProtobuf,
+  ProtobufEncodeError,
   type KubeObject,
 } from '@canopy/apimachinery';
 import { stringify as toYaml } from 'yaml';
@@ -32,7 +35,7 @@ import { customResourceScale, withCustomResourceReplicas } from '../crd/scale.js
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import type { RevisionStore } from '../storage/types.js';
-import { bodyFormatOf, chooseRepresentation, type BodyFormat, type Representation } from './negotiation.js';
+import { bodyFormatOf, chooseRepresentation, PROTOBUF_MEDIA_TYPE, type BodyFormat, type Representation } from './negotiation.js';
 import type { DeleteOptions, FieldValidation, ListQuery, ObjectService, WriteOptions } from './objects.js';
 import { asRecord } from './object-utils.js';
 import type { ResourceRequestInfo } from './request-info.js';
@@ -165,7 +168,7 @@ export class RestHandler {
         rep,
       );
     }
-    if (outcome.itemsJson && rep.format === 'json') {
+    if (outcome.itemsJson && rep.kind === 'object' && rep.format === 'json') {
       // Assembled from the stored JSON text: no re-serialisation of every item.
       const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
       return streamJsonList(head, outcome.itemsJson);
@@ -280,7 +283,8 @@ export class RestHandler {
             sendInitialEvents: sendInitialEvents === 'true',
             allowBookmarks,
             ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-            representation: rep.kind === 'object' ? { kind: 'object', format: 'json' } : rep,
+            // Watches are JSON even for protobuf clients (kube's length-prefixed WatchEvent framing is not served).
+            representation: rep.kind === 'object' || rep.kind === 'protobuf' ? { kind: 'object', format: 'json' } : rep,
             ...(serve ? { serve } : {}),
             listCurrent: () => {
               const result = this.store.list(prefix, { filter: serve ? (o) => matches(serve(o)) : matches });
@@ -632,7 +636,7 @@ export class RestHandler {
       rep = { kind: 'object', format: 'json' };
     }
     // Writes answer with the object itself; Table/partial are for reads.
-    if (rep.kind !== 'object') rep = { kind: 'object', format: 'json' };
+    if (rep.kind !== 'object' && rep.kind !== 'protobuf') rep = { kind: 'object', format: 'json' };
     const response = this.body(status, object, rep);
     if (warnings.length && response.type === 'body') {
       response.headers = { warning: warnings.slice(0, 50).map((w) => `299 - ${JSON.stringify(w)}`) };
@@ -644,6 +648,19 @@ export class RestHandler {
     if (rep.kind === 'table') return { type: 'body', status, body: value, contentType: `application/json;as=Table;v=${rep.version};g=meta.k8s.io` };
     if (rep.kind === 'partial') {
       return { type: 'body', status, body: value, contentType: `application/json;as=PartialObjectMetadata${rep.list ? 'List' : ''};v=${rep.version};g=meta.k8s.io` };
+    }
+    if (rep.kind === 'protobuf') {
+      const object = value as { apiVersion?: unknown; kind?: unknown };
+      // Kinds without a protobuf message (custom resources, discovery types) are answered in JSON,
+      // as is a stored object whose values do not fit its message (JSON can still carry it).
+      if (typeof object?.apiVersion === 'string' && typeof object.kind === 'string' && canEncodeKubernetesProtobuf(object.apiVersion, object.kind)) {
+        try {
+          return { type: 'body', status, body: Buffer.from(encodeKubernetesProtobuf(object as Record<string, unknown>)), contentType: PROTOBUF_MEDIA_TYPE };
+        } catch (err) {
+          if (!(err instanceof ProtobufEncodeError)) throw err;
+        }
+      }
+      return { type: 'body', status, body: value, contentType: 'application/json' };
     }
     if (rep.format === 'yaml') return { type: 'body', status, body: toYaml(value), contentType: 'application/yaml' };
     return { type: 'body', status, body: value, contentType: 'application/json' };
