@@ -32,7 +32,6 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import {
   CLI,
-  CLI_BUILD,
   fmt,
   fmtInt,
   kubeconfigTls,
@@ -46,6 +45,8 @@ import {
   summariseProfile,
   type Child,
   type Phase,
+  phaseRecorder,
+  requireBuild,
 } from './support.js';
 
 const NAMESPACE = 'bench';
@@ -189,25 +190,13 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI_BUILD)) {
-    console.error('bench: the CLI is not built; run `npm run build` first');
-    process.exit(2);
-  }
+  requireBuild();
   // Other work on the machine shows in the tails: the load average is printed with the results.
   const loadAtStart = loadavg()[0];
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-'));
   const rows: Row[] = [];
   const phases: Phase[] = [];
-  const phase = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
-    const startNs = nowNs();
-    process.stderr.write(`[bench] ${name}…\n`);
-    try {
-      return await body();
-    } finally {
-      phases.push({ name, startNs, endNs: nowNs() });
-      process.stderr.write(`[bench] ${name}: ${fmt(msSince(startNs) / 1000, 1)} s\n`);
-    }
-  };
+  const phase = phaseRecorder(phases);
 
   let server: Child | undefined;
   let bare: Child | undefined;

@@ -36,11 +36,9 @@ import {
 } from '@canopy/kube-apiserver';
 import {
   CLI,
-  CLI_BUILD,
   fmt,
   fmtInt,
   kubeconfigTls,
-  msSince,
   nowNs,
   percentile,
   runClosedLoop,
@@ -49,6 +47,8 @@ import {
   summariseProfile,
   type Child,
   type Phase,
+  phaseRecorder,
+  requireBuild,
 } from './support.js';
 
 const NAMESPACE = 'bench';
@@ -215,23 +215,11 @@ interface Measured {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI_BUILD)) {
-    console.error('bench: the CLI is not built; run `npm run build` first');
-    process.exit(2);
-  }
+  requireBuild();
   const loadAtStart = loadavg()[0];
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-authz-'));
   const phases: Phase[] = [];
-  const phase = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
-    const startNs = nowNs();
-    process.stderr.write(`[bench] ${name}…\n`);
-    try {
-      return await body();
-    } finally {
-      phases.push({ name, startNs, endNs: nowNs() });
-      process.stderr.write(`[bench] ${name}: ${fmt(msSince(startNs) / 1000, 1)} s\n`);
-    }
-  };
+  const phase = phaseRecorder(phases);
 
   let server: Child | undefined;
   const agents: Agent[] = [];

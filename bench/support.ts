@@ -4,7 +4,7 @@
  * summary of a V8 CPU profile cut into phases.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -143,6 +143,28 @@ export interface Phase {
   name: string;
   startNs: bigint;
   endNs: bigint;
+}
+
+/** Fails the bench early when the CLI it starts has not been built. */
+export function requireBuild(): void {
+  if (!existsSync(CLI_BUILD)) {
+    console.error('bench: the CLI is not built; run `npm run build` first');
+    process.exit(2);
+  }
+}
+
+/** Runs named phases, recording their time spans (for per-phase profiles) and printing progress. */
+export function phaseRecorder(phases: Phase[]): <T>(name: string, body: () => Promise<T>) => Promise<T> {
+  return async (name, body) => {
+    const startNs = nowNs();
+    process.stderr.write(`[bench] ${name}…\n`);
+    try {
+      return await body();
+    } finally {
+      phases.push({ name, startNs, endNs: nowNs() });
+      process.stderr.write(`[bench] ${name}: ${fmt(msSince(startNs) / 1000, 1)} s\n`);
+    }
+  };
 }
 
 export function summariseProfile(file: string, phases: Phase[], top = 15): string {
