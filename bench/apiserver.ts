@@ -46,6 +46,7 @@ import {
   type Child,
   type Phase,
   phaseRecorder,
+  positiveInt,
   requireBuild,
 } from './support.js';
 
@@ -76,15 +77,6 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-
-function positiveInt(name: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`bench: --${name} must be an integer ≥ ${min}, got "${value}"`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const TOTAL_PODS = positiveInt('pods', flags.pods, 2);
 const SEQUENTIAL_PODS = Math.floor(TOTAL_PODS / 2);

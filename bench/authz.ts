@@ -48,6 +48,7 @@ import {
   type Child,
   type Phase,
   phaseRecorder,
+  positiveInt,
   requireBuild,
 } from './support.js';
 
@@ -74,15 +75,6 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-
-function positiveInt(name: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`bench: --${name} must be an integer ≥ ${min}, got "${value}"`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const GETS = positiveInt('gets', flags.gets, 10);
 const BINDINGS = positiveInt('bindings', flags.bindings, OTHER_NAMESPACES + 1);

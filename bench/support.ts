@@ -145,6 +145,16 @@ export interface Phase {
   endNs: bigint;
 }
 
+/** A command-line integer of at least `min`; anything else ends the bench with a usage error. */
+export function positiveInt(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`bench: --${name} must be an integer ≥ ${min}, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
 /** Fails the bench early when the CLI it starts has not been built. */
 export function requireBuild(): void {
   if (!existsSync(CLI_BUILD)) {
