@@ -1,0 +1,93 @@
+/**
+ * The controller manager: runs every controller (and the scheduler) while holding the
+ * `kube-controller-manager` lease, so two Canopy processes sharing a cluster never both act.
+ */
+import { EventRecorder, InformerFactory, KubeClient, LeaderElector, realClock, type Clock, type InProcessTransport, type Transport } from '@canopy/client';
+import type { Controller, ControllerFactory } from './context.js';
+
+export interface ControllerManagerOptions {
+  /** The transport to the API server; in-process transports act as each controller's service account. */
+  transport: Transport;
+  factories: ControllerFactory[];
+  clock?: Clock;
+  identity?: string;
+  log?: (message: string) => void;
+  /** Skip leader election (tests that run one manager). */
+  leaderElection?: boolean;
+}
+
+function serviceAccountUser(name: string) {
+  return {
+    name: `system:serviceaccount:kube-system:${name}`,
+    groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+  };
+}
+
+export class ControllerManager {
+  private controllers: Controller[] = [];
+  private informers?: InformerFactory;
+  private elector?: LeaderElector;
+  private readonly clock: Clock;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly options: ControllerManagerOptions) {
+    this.clock = options.clock ?? realClock;
+    this.log = options.log ?? (() => {});
+  }
+
+  private clientFor(serviceAccount: string, component: string): KubeClient {
+    const transport = this.options.transport as Partial<InProcessTransport>;
+    const t = typeof transport.as === 'function' ? transport.as(serviceAccountUser(serviceAccount)) : this.options.transport;
+    return new KubeClient(t, { userAgent: `kube-controller-manager/${component}` });
+  }
+
+  async start(): Promise<void> {
+    if (this.options.leaderElection === false) return this.run();
+    const client = this.clientFor('leader-election-controller', 'leader-election');
+    const identity = this.options.identity ?? `canopy-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.elector = new LeaderElector({
+      client,
+      name: 'kube-controller-manager',
+      identity,
+      clock: this.clock,
+      log: this.log,
+      onStartedLeading: () => this.run(),
+      onStoppedLeading: () => this.halt(),
+    });
+    this.elector.start();
+  }
+
+  get isLeader(): boolean {
+    return this.options.leaderElection === false ? !!this.informers : !!this.elector?.isLeader;
+  }
+
+  private async run(): Promise<void> {
+    // Informers read as the generic garbage collector's identity, which may read every kind.
+    const reader = this.clientFor('generic-garbage-collector', 'informers');
+    this.informers = new InformerFactory(reader, { clock: this.clock, log: this.log });
+    for (const factory of this.options.factories) {
+      const client = this.clientFor(factory.serviceAccount, factory.serviceAccount);
+      const controller = factory.create({
+        client,
+        informers: this.informers,
+        clock: this.clock,
+        events: new EventRecorder(client, { component: factory.serviceAccount.replace(/-controller$/, '-controller') }, { clock: this.clock, log: this.log }),
+        log: (m) => this.log(`${factory.serviceAccount}: ${m}`),
+      });
+      this.controllers.push(controller);
+      await controller.start();
+    }
+    await this.informers.start();
+  }
+
+  private async halt(): Promise<void> {
+    for (const c of this.controllers.splice(0).reverse()) await c.stop();
+    await this.informers?.stop();
+    this.informers = undefined;
+  }
+
+  async stop(): Promise<void> {
+    if (this.elector) await this.elector.stop();
+    await this.halt();
+  }
+}
