@@ -1,2 +1,3 @@
 export * from './context.js';
 export * from './manager.js';
+export * from './all.js';
