@@ -1,1 +1,2 @@
-export {};
+export * from './crds/index.js';
+export * from './iam/index.js';
