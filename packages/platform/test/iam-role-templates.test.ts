@@ -16,6 +16,8 @@ import {
   builtinGlobalRoleBindings,
   builtinGlobalRoles,
   builtinRoles,
+  instantiateBuiltinRoles,
+  memberRoleBinding,
   projectRoleFor,
   roleTemplateCategories,
   roleTemplates,
@@ -256,4 +258,39 @@ test('built-in objects are fresh copies', () => {
   const first = roleTemplates();
   first[0].spec.rules.push({ verbs: ['*'] });
   assert.notDeepEqual(roleTemplates()[0].spec.rules, first[0].spec.rules);
+});
+
+test('BuiltinRoles instantiate per workspace, and per project only for managed namespaces', () => {
+  const names = (roles: IamRole[]) => roles.map((r) => `${r.kind} ${r.metadata.namespace ?? ''}/${r.metadata.name}`).sort();
+  assert.deepEqual(names(instantiateBuiltinRoles('workspace', { name: 'ws1' })), [
+    'WorkspaceRole /ws1-admin',
+    'WorkspaceRole /ws1-regular',
+    'WorkspaceRole /ws1-self-provisioner',
+    'WorkspaceRole /ws1-viewer',
+  ]);
+  assert.deepEqual(names(instantiateBuiltinRoles('namespace', { name: 'p1', labels: { 'kubesphere.io/managed': 'true' } })), [
+    'Role p1/admin',
+    'Role p1/operator',
+    'Role p1/viewer',
+  ]);
+  assert.deepEqual(instantiateBuiltinRoles('namespace', { name: 'kube-system', labels: {} }), []);
+});
+
+test('member bindings are named and labelled as KubeSphere\'s member APIs write them', () => {
+  assert.deepEqual(memberRoleBinding('WorkspaceRoleBinding', 'bob', 'ws1-viewer', { workspace: 'ws1' }), {
+    apiVersion: 'iam.kubesphere.io/v1beta1',
+    kind: 'WorkspaceRoleBinding',
+    metadata: {
+      name: 'bob-ws1-viewer',
+      labels: { 'iam.kubesphere.io/user-ref': 'bob', 'iam.kubesphere.io/role-ref': 'ws1-viewer', 'kubesphere.io/workspace': 'ws1' },
+    },
+    roleRef: { apiGroup: 'iam.kubesphere.io', kind: 'WorkspaceRole', name: 'ws1-viewer' },
+    subjects: [{ apiGroup: 'iam.kubesphere.io', kind: 'User', name: 'bob' }],
+  });
+  const rb = memberRoleBinding('RoleBinding', 'bob', 'operator', { namespace: 'p1' });
+  assert.equal(rb.metadata.namespace, 'p1');
+  assert.equal(rb.roleRef.kind, 'Role');
+  assert.equal(memberRoleBinding('GlobalRoleBinding', 'bob', 'platform-regular').roleRef.kind, 'GlobalRole');
+  assert.throws(() => memberRoleBinding('WorkspaceRoleBinding', 'bob', 'ws1-viewer'), /needs a workspace/);
+  assert.throws(() => memberRoleBinding('RoleBinding', 'bob', 'viewer'), /needs a namespace/);
 });

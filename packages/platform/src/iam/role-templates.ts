@@ -9,6 +9,7 @@
  * by name, and the console decides what to show from the role-template-rules annotation.
  * Display texts are short labels; descriptions are Canopy's own.
  */
+import { labelSelectorFromObject, matchesLabels } from '@canopy/apimachinery';
 import { formatRegoModule, parseRegoModule } from './rego.js';
 import {
   AUTO_AGGREGATE_ANNOTATION,
@@ -865,3 +866,60 @@ export function projectRoleFor(builtinRole: BuiltinRole, namespace: string): Iam
 export const WORKSPACE_BUILTIN_ROLES = ['admin', 'regular', 'self-provisioner', 'viewer'] as const;
 /** Names of the per-project roles. */
 export const PROJECT_BUILTIN_ROLES = ['admin', 'operator', 'viewer'] as const;
+
+/**
+ * The roles the BuiltinRoles of a scope yield for one workspace or project whose labels match
+ * their targetSelector (project roles only for namespaces labelled kubesphere.io/managed=true; an
+ * absent selector matches everything), as the workspace and namespace controllers create them.
+ * Not yet aggregated: pass each through `aggregatedRole`.
+ */
+export function instantiateBuiltinRoles(
+  scope: 'workspace' | 'namespace',
+  target: { name: string; labels?: Record<string, string> },
+  builtins: readonly BuiltinRole[] = builtinRoles(),
+): IamRole[] {
+  const roles: IamRole[] = [];
+  for (const b of builtins) {
+    if (b.metadata.labels?.[SCOPE_LABEL] !== scope) continue;
+    let selector;
+    try {
+      selector = labelSelectorFromObject(b.targetSelector ?? {});
+    } catch {
+      continue; // an invalid selector selects nothing, as KubeSphere logs and skips it
+    }
+    if (!matchesLabels(selector, target.labels)) continue;
+    if (scope === 'workspace' && b.role.kind === 'WorkspaceRole') roles.push(workspaceRoleFor(b, target.name));
+    if (scope === 'namespace' && b.role.kind === 'Role') roles.push(projectRoleFor(b, target.name));
+  }
+  return roles;
+}
+
+/**
+ * A member's binding as KubeSphere's member APIs write it: named `<user>-<role>`, labelled with
+ * the user and role (and the workspace for WorkspaceRoleBindings), one User subject.
+ */
+export function memberRoleBinding(
+  kind: 'GlobalRoleBinding' | 'ClusterRoleBinding' | 'WorkspaceRoleBinding' | 'RoleBinding',
+  username: string,
+  roleName: string,
+  target: { workspace?: string; namespace?: string } = {},
+): IamRoleBinding {
+  const roleKind = { GlobalRoleBinding: 'GlobalRole', ClusterRoleBinding: 'ClusterRole', WorkspaceRoleBinding: 'WorkspaceRole', RoleBinding: 'Role' }[kind];
+  const labels: Record<string, string> = { [USER_REFERENCE_LABEL]: username, [ROLE_REFERENCE_LABEL]: roleName };
+  if (kind === 'WorkspaceRoleBinding') {
+    if (!target.workspace) throw new Error('a WorkspaceRoleBinding needs a workspace');
+    labels[WORKSPACE_LABEL] = target.workspace;
+  }
+  if (kind === 'RoleBinding' && !target.namespace) throw new Error('a RoleBinding needs a namespace');
+  return {
+    apiVersion: IAM_API_VERSION,
+    kind,
+    metadata: {
+      name: `${username}-${roleName}`,
+      ...(kind === 'RoleBinding' ? { namespace: target.namespace } : {}),
+      labels,
+    },
+    roleRef: { apiGroup: IAM_API_GROUP, kind: roleKind, name: roleName },
+    subjects: [{ apiGroup: IAM_API_GROUP, kind: 'User', name: username }],
+  };
+}
