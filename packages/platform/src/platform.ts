@@ -1,0 +1,239 @@
+/**
+ * The platform process: installs its CRDs and built-in roles into the cluster, keeps the
+ * authorization policy from informers, and serves the HTTP front. It reaches the cluster only
+ * through the Kubernetes API, so it runs the same over the embedded plane or any cluster.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeObject } from '@canopy/apimachinery';
+import { InformerFactory, KubeClient, realClock, types, type Clock, type Transport } from '@canopy/client';
+import { AuditLog } from './audit/audit-log.js';
+import { auditingApi } from './audit/routes.js';
+import { platformCrds } from './crds/index.js';
+import { IamAuthorizer } from './iam/authorizer.js';
+import { InMemoryIamPolicy } from './iam/memory-policy.js';
+import { authorizationAttributes, newRequestInfo, type RequestInfo } from './iam/request-info.js';
+import { builtinClusterRoles, builtinGlobalRoles, builtinRoles, roleTemplateCategories, roleTemplates } from './iam/role-templates.js';
+import { platformTypes } from './resource-types.js';
+import { resourcesApi } from './resources/routes.js';
+import { PlatformFront, type AuditSink } from './server/front.js';
+import type { Authenticate, Decision, PlatformContext, PlatformRequest, PlatformUser, RouteModule, UpgradeTarget } from './server/types.js';
+
+export const PLATFORM_NAMESPACE = 'kubesphere-system';
+export const FIELD_MANAGER = 'canopy-platform';
+
+export interface PlatformOptions {
+  port: number;
+  host?: string;
+  /** Where the platform keeps its own state (token registry, audit log, signing keys). */
+  dataDir: string;
+  /** Transport to the cluster API acting as the platform (cluster-admin). */
+  transport: Transport;
+  upgradeTarget: UpgradeTarget;
+  clock?: Clock;
+  log?: (message: string) => void;
+  /** Authentication of requests (bearer tokens); the auth module provides it. */
+  authenticate?: Authenticate;
+  /** Extra route modules (OAuth, IAM, tenant APIs, console). */
+  routes?: RouteModule[];
+}
+
+const MUTATING_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+/** Discovery documents every signed-in user may read (kube's system:discovery role). */
+const DISCOVERY_PATH = /^\/(api|apis)(\/[^/]+){0,2}$|^\/openapi\/|^\/version$/;
+
+export class Platform {
+  readonly client: KubeClient;
+  readonly informers: InformerFactory;
+  readonly policy = new InMemoryIamPolicy();
+  readonly authorizer: IamAuthorizer;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  private front?: PlatformFront;
+  url = '';
+
+  private constructor(private readonly options: PlatformOptions) {
+    this.clock = options.clock ?? realClock;
+    this.client = new KubeClient(options.transport, { userAgent: FIELD_MANAGER });
+    this.informers = new InformerFactory(this.client, { clock: this.clock, log: options.log });
+    this.authorizer = new IamAuthorizer(this.policy);
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    this.audit = new AuditLog(join(options.dataDir, 'audit.db'));
+  }
+
+  static async start(options: PlatformOptions): Promise<Platform> {
+    const platform = new Platform(options);
+    try {
+      await platform.install();
+      await platform.watchPolicy();
+      await platform.listen();
+    } catch (err) {
+      await platform.close();
+      throw err;
+    }
+    return platform;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+
+  /** Applies an object the platform owns (server-side apply: idempotent, keeps others' fields). */
+  async applyOwned(type: Parameters<KubeClient['patch']>[0], object: KubeObject): Promise<KubeObject> {
+    return this.client.patch(type, object.metadata.name!, { apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind, ...object }, 'apply', {
+      namespace: object.metadata.namespace,
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    });
+  }
+
+  /** CRDs, the platform namespace, role templates and built-in roles. */
+  private async install(): Promise<void> {
+    for (const crd of platformCrds()) await this.applyOwned(types.customResourceDefinitions, crd);
+    await this.waitEstablished(platformCrds().map((c) => c.metadata.name!));
+    await this.applyOwned(types.namespaces, { metadata: { name: PLATFORM_NAMESPACE, labels: { 'kubesphere.io/workspace': 'system-workspace', 'kubesphere.io/managed': 'true' } } });
+    for (const c of roleTemplateCategories()) await this.applyOwned(platformTypes.categories, c as KubeObject);
+    for (const t of roleTemplates()) await this.applyOwned(platformTypes.roleTemplates, t as KubeObject);
+    for (const r of builtinGlobalRoles()) await this.applyOwned(platformTypes.globalRoles, r as KubeObject);
+    for (const r of builtinClusterRoles()) await this.applyOwned(platformTypes.clusterRoles, r as KubeObject);
+    for (const r of builtinRoles()) await this.applyOwned(platformTypes.builtinRoles, r as KubeObject);
+  }
+
+  private async waitEstablished(names: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (const name of names) {
+      while (true) {
+        const crd = await this.client.get<any>(types.customResourceDefinitions, name);
+        if ((crd.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True')) break;
+        if (Date.now() > deadline) throw new Error(`CRD ${name} not established after 30 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** Feeds the authorization policy from informers on roles, bindings and namespaces. */
+  private async watchPolicy(): Promise<void> {
+    const kinds = [
+      platformTypes.globalRoles,
+      platformTypes.globalRoleBindings,
+      platformTypes.clusterRoles,
+      platformTypes.clusterRoleBindings,
+      platformTypes.workspaceRoles,
+      platformTypes.workspaceRoleBindings,
+      platformTypes.roles,
+      platformTypes.roleBindings,
+      types.namespaces,
+    ];
+    await Promise.all(
+      kinds.map((type) => {
+        const informer = this.informers.for(type);
+        informer.addHandler({
+          onAdd: (o) => this.policy.upsert({ apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind, ...o }),
+          onUpdate: (_old, o) => this.policy.upsert({ apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind, ...o }),
+          onDelete: (o) => this.policy.remove({ apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind, ...o }),
+        });
+        return informer.start();
+      }),
+    );
+  }
+
+  requestInfo(request: Pick<PlatformRequest, 'method' | 'path' | 'query' | 'cluster'>): RequestInfo {
+    const q = request.query.toString();
+    return newRequestInfo(request.method, `${request.cluster === 'host' ? '' : `/clusters/${request.cluster}`}${request.path}${q ? `?${q}` : ''}`);
+  }
+
+  authorize(request: PlatformRequest): Decision {
+    const info = this.requestInfo(request);
+    const authenticated = request.user.groups.includes('system:authenticated');
+    if (authenticated && !info.isResourceRequest && (request.method === 'GET' || request.method === 'HEAD') && DISCOVERY_PATH.test(info.path)) return { allowed: true };
+    const decision = this.authorizer.authorize(authorizationAttributes(request.user, info));
+    if (decision.allowed) return decision;
+    return { allowed: false, reason: forbiddenMessage(request.user, info) };
+  }
+
+  private auditSink(): AuditSink {
+    return {
+      record: ({ request, status, allowed, reason, requestBody, startedAt }) => {
+        const info = this.requestInfo(request);
+        if (allowed && !MUTATING_VERBS.has(info.verb)) return;
+        // Sign-in requests carry passwords: they are audited by their login records instead.
+        if (request.path.startsWith('/oauth/')) return;
+        let requestObject: unknown;
+        if (requestBody?.length && requestBody[0] === 0x7b) {
+          try {
+            requestObject = JSON.parse(requestBody.toString('utf8'));
+          } catch {
+            requestObject = undefined;
+          }
+        }
+        try {
+          this.audit.record({
+            time: startedAt,
+            user: request.user.name,
+            groups: request.user.groups,
+            verb: info.verb,
+            requestURI: `${request.path}${request.query.size ? `?${request.query}` : ''}`,
+            sourceIp: request.sourceIp,
+            cluster: request.cluster,
+            workspace: info.workspace || (info.namespace ? this.policy.namespaceWorkspace(info.namespace) : undefined) || undefined,
+            objectRef: {
+              resource: info.resource || undefined,
+              subresource: info.subresource || undefined,
+              namespace: info.namespace || undefined,
+              name: info.name || undefined,
+              apiGroup: info.apiGroup || undefined,
+              apiVersion: info.apiVersion || undefined,
+            },
+            code: status,
+            allowed,
+            reason,
+            requestObject,
+          });
+        } catch (err) {
+          this.log(`audit: ${(err as Error).message}`);
+        }
+      },
+    };
+  }
+
+  private async listen(): Promise<void> {
+    this.front = new PlatformFront({
+      kube: this.options.transport,
+      upgradeTarget: this.options.upgradeTarget,
+      authenticate: this.options.authenticate ?? (async () => undefined),
+      authorize: (r) => this.authorize(r),
+      audit: this.auditSink(),
+      log: this.options.log,
+    });
+    const context: PlatformContext = {
+      client: this.client,
+      informers: this.informers,
+      clock: this.clock,
+      log: (m) => this.log(m),
+      userOf: (req) => req.platform?.user ?? { name: 'system:anonymous', groups: ['system:unauthenticated'] },
+    };
+    const visible = (user: PlatformUser, type: { resource: string }, object: KubeObject) => {
+      if (type.resource !== 'namespaces') return true;
+      return this.authorizer.authorize(
+        authorizationAttributes(user, this.requestInfo({ method: 'GET', path: `/api/v1/namespaces/${object.metadata.name}`, query: new URLSearchParams(), cluster: 'host' })),
+      ).allowed;
+    };
+    for (const module of [resourcesApi({ visible }), auditingApi(this.audit), ...(this.options.routes ?? [])]) await module(this.front.app, context);
+    this.url = await this.front.listen(this.options.port, this.options.host ?? '127.0.0.1');
+  }
+
+  async close(): Promise<void> {
+    await this.front?.close();
+    await this.informers.stop();
+    this.audit.close();
+  }
+}
+
+/** kube-apiserver's wording of a denial, which kubectl and the console show as is. */
+function forbiddenMessage(user: PlatformUser, info: RequestInfo): string {
+  if (!info.isResourceRequest) return `forbidden: User "${user.name}" cannot ${info.verb.toLowerCase()} path "${info.path}"`;
+  const resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+  const where = info.namespace ? ` in the namespace "${info.namespace}"` : info.workspace ? ` in the workspace "${info.workspace}"` : ' at the cluster scope';
+  const name = info.name ? `${info.resource} "${info.name}" is forbidden: ` : `${info.resource}${info.apiGroup ? `.${info.apiGroup}` : ''} is forbidden: `;
+  return `${name}User "${user.name}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}"${where}`;
+}

@@ -1,0 +1,170 @@
+/**
+ * The platform's HTTP front (ks-apiserver's): one fastify server for `/oauth/*`, `/kapis/*`,
+ * `/api` and `/apis` (proxied to the cluster), with the `/clusters/<name>` prefix accepted.
+ *
+ * Every request goes through the same chain: request path → cluster dispatch → authentication →
+ * authorization (platform roles, for Kubernetes paths too) → audit → route. Errors leave as
+ * Kubernetes `Status` objects (OAuth routes answer RFC 6749 bodies themselves).
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { errors, isStatusError, StatusError } from '@canopy/apimachinery';
+import type { Transport } from '@canopy/client';
+import { proxyRequest, tunnelUpgrade } from './kube-proxy.js';
+import type { Authenticate, Authorize, PlatformRequest, PlatformUser, UpgradeTarget } from './types.js';
+
+export const ANONYMOUS: PlatformUser = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** Paths anyone may call: sign-in and discovery of the sign-in (everything else is authorized). */
+const PUBLIC_PREFIXES = ['/oauth/token', '/oauth/authorize', '/oauth/keys', '/oauth/callback/', '/oauth/login/', '/.well-known/', '/healthz', '/livez', '/readyz', '/version', '/login', '/dist/', '/assets/'];
+
+export interface AuditSink {
+  /** Called once per request after the response is sent (and for denials). */
+  record(entry: { request: PlatformRequest; status: number; allowed: boolean; reason?: string; requestBody?: Buffer; startedAt: number }): void;
+}
+
+export interface FrontOptions {
+  /** Transport to the cluster API for proxied requests, acting as the platform. */
+  kube: Transport;
+  upgradeTarget: UpgradeTarget;
+  authenticate: Authenticate;
+  authorize: Authorize;
+  audit?: AuditSink;
+  /** Clusters the `/clusters/<name>` prefix may name (always includes `host`). */
+  clusters?: () => Set<string>;
+  log?: (message: string) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    platform?: PlatformRequest;
+    startedAt?: number;
+  }
+}
+
+function splitUrl(url: string): { path: string; query: URLSearchParams } {
+  const at = url.indexOf('?');
+  return { path: at < 0 ? url : url.slice(0, at), query: new URLSearchParams(at < 0 ? '' : url.slice(at + 1)) };
+}
+
+function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
+  return reply.code(err.code).header('content-type', 'application/json').header('cache-control', 'no-cache, private').send(JSON.stringify(err.status));
+}
+
+function sourceIp(req: IncomingMessage): string {
+  const forwarded = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || req.socket.remoteAddress || '';
+}
+
+export class PlatformFront {
+  readonly app: FastifyInstance;
+
+  constructor(private readonly options: FrontOptions) {
+    this.app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, routerOptions: { maxParamLength: 8192 }, forceCloseConnections: true } as never) as unknown as FastifyInstance;
+    const app = this.app;
+    // Kubernetes bodies are forwarded untouched; platform routes parse JSON themselves when raw.
+    app.removeContentTypeParser(['application/json']);
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.setErrorHandler((err: unknown, _req, reply) => {
+      if (isStatusError(err)) return sendStatus(reply, err);
+      const e = err as { statusCode?: number; message?: string; code?: string };
+      if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, errors.tooLarge('the request is too large: limit is 3MB'));
+      if (typeof e.statusCode === 'number' && e.statusCode < 500) return sendStatus(reply, errors.badRequest(e.message ?? 'bad request'));
+      options.log?.(`platform: ${(err as Error)?.stack ?? err}`);
+      return sendStatus(reply, errors.internal('internal error'));
+    });
+    app.setNotFoundHandler((_req, reply) => sendStatus(reply, errors.pathNotFound()));
+    app.addHook('onRequest', async (req, reply) => this.gate(req, reply));
+    app.addHook('onResponse', async (req, reply) => {
+      if (req.platform) options.audit?.record({ request: req.platform, status: reply.statusCode, allowed: true, requestBody: Buffer.isBuffer(req.body) ? req.body : undefined, startedAt: req.startedAt ?? Date.now() });
+    });
+    const proxy = async (req: FastifyRequest, reply: FastifyReply) => {
+      const info = req.platform!;
+      await proxyRequest(options.kube, req, reply, info.path, info.query);
+      return reply;
+    };
+    for (const prefix of ['/api', '/apis', '/clusters/:cluster/api', '/clusters/:cluster/apis']) {
+      app.all(prefix, proxy);
+      app.all(`${prefix}/*`, proxy);
+    }
+  }
+
+  /** Splits the cluster prefix, authenticates and authorizes; answers 400/401/403 itself. */
+  private async gate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    req.startedAt = Date.now();
+    const resolved = await this.resolve(req.raw);
+    if (resolved instanceof StatusError) {
+      sendStatus(reply, resolved);
+      return;
+    }
+    req.platform = resolved.request;
+    if (!resolved.allowed) {
+      sendStatus(reply, resolved.error!);
+      return;
+    }
+    // Routes see the path without the cluster prefix.
+    if (resolved.stripped) req.raw.url = resolved.request.path + (resolved.request.query.size ? `?${resolved.request.query}` : '');
+  }
+
+  private async resolve(raw: IncomingMessage): Promise<StatusError | { request: PlatformRequest; allowed: boolean; error?: StatusError; stripped: boolean }> {
+    let { path, query } = splitUrl(raw.url ?? '/');
+    let cluster = 'host';
+    let stripped = false;
+    const m = /^\/clusters\/([^/]+)(\/.*)?$/.exec(path);
+    if (m && m[2] && /^\/(api|apis|kapis)(\/|$)/.test(m[2])) {
+      cluster = decodeURIComponent(m[1]);
+      path = m[2];
+      stripped = true;
+      const known = this.options.clusters?.() ?? new Set(['host']);
+      known.add('host');
+      if (!known.has(cluster)) return errors.badRequest(`cluster ${cluster} not found`);
+    }
+    const found = await this.options.authenticate(raw.headers);
+    if (found === 'invalid') return errors.unauthorized();
+    const user = found ?? ANONYMOUS;
+    const request: PlatformRequest = { method: raw.method ?? 'GET', path, query, cluster, user, sourceIp: sourceIp(raw) };
+    if (!found && PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path === p.replace(/\/$/, ''))) {
+      return { request, allowed: true, stripped };
+    }
+    const decision = await this.options.authorize(request);
+    if (decision.allowed) return { request, allowed: true, stripped };
+    const error = found ? new StatusError(403, 'Forbidden', decision.reason ?? `user "${user.name}" cannot ${request.method.toLowerCase()} ${path}`) : errors.unauthorized();
+    this.options.audit?.record({ request, status: error.code, allowed: false, reason: decision.reason, startedAt: Date.now() });
+    return { request, allowed: false, error, stripped };
+  }
+
+  /** exec/attach/port-forward: authorized like any request, then tunnelled to the cluster. */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const resolved = await this.resolve(req);
+    const refuse = (err: StatusError) => {
+      const body = JSON.stringify(err.status);
+      socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    };
+    if (resolved instanceof StatusError) return refuse(resolved);
+    if (!resolved.allowed) return refuse(resolved.error!);
+    const { path, query } = resolved.request;
+    if (!/^\/api(s)?\//.test(path)) return refuse(errors.pathNotFound());
+    this.options.audit?.record({ request: resolved.request, status: 101, allowed: true, startedAt: Date.now() });
+    await tunnelUpgrade(this.options.upgradeTarget, req, socket, head, path, query);
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    const server = this.app.server as Server;
+    server.on('upgrade', (req, socket, head) => {
+      this.upgrade(req, socket, head).catch((err) => {
+        this.options.log?.(`platform upgrade: ${(err as Error).message}`);
+        socket.destroy();
+      });
+    });
+    await this.app.listen({ port, host });
+    const address = server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}
