@@ -109,7 +109,9 @@ export class PlatformFront {
   }
 
   private async resolve(raw: IncomingMessage): Promise<StatusError | { request: PlatformRequest; allowed: boolean; error?: StatusError; stripped: boolean }> {
-    let { path, query } = splitUrl(raw.url ?? '/');
+    const split = splitUrl(raw.url ?? '/');
+    const query = split.query;
+    let path = split.path;
     let cluster = 'host';
     let stripped = false;
     const m = /^\/clusters\/([^/]+)(\/.*)?$/.exec(path);
