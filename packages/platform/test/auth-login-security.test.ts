@@ -26,7 +26,13 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 function record(user: string, at: number, success: boolean, name = `${user}-${at}`): LoginRecordObject {
-  const r = buildLoginRecord({ username: user, type: 'Token', sourceIP: '10.0.0.1', userAgent: 'curl/8', ...(success ? {} : { failure: 'incorrect password' }) });
+  const r = buildLoginRecord({
+    username: user,
+    type: 'Token',
+    sourceIP: '10.0.0.1',
+    userAgent: 'curl/8',
+    ...(success ? {} : { failure: 'incorrect password' }),
+  });
   r.metadata.name = name;
   r.metadata.creationTimestamp = new Date(at).toISOString();
   return r;
@@ -37,14 +43,33 @@ function user(name: string, status: UserObject['status'] = { state: 'Active' }):
 }
 
 test('login records have KubeSphere shape: generateName, user-ref label, spec fields', () => {
-  const ok = buildLoginRecord({ username: 'alice', type: 'Token', provider: '', sourceIP: '192.0.2.7', userAgent: 'Mozilla/5.0' });
+  const ok = buildLoginRecord({
+    username: 'alice',
+    type: 'Token',
+    provider: '',
+    sourceIP: '192.0.2.7',
+    userAgent: 'Mozilla/5.0',
+  });
   assert.deepEqual(ok, {
     apiVersion: 'iam.kubesphere.io/v1beta1',
     kind: 'LoginRecord',
     metadata: { generateName: 'alice-', labels: { 'iam.kubesphere.io/user-ref': 'alice' } },
-    spec: { type: 'Token', provider: '', sourceIP: '192.0.2.7', userAgent: 'Mozilla/5.0', success: true, reason: AUTHENTICATED_SUCCESSFULLY },
+    spec: {
+      type: 'Token',
+      provider: '',
+      sourceIP: '192.0.2.7',
+      userAgent: 'Mozilla/5.0',
+      success: true,
+      reason: AUTHENTICATED_SUCCESSFULLY,
+    },
   });
-  const failed = buildLoginRecord({ username: 'alice', type: 'Basic', provider: 'ldap', sourceIP: '192.0.2.7', failure: 'incorrect password' });
+  const failed = buildLoginRecord({
+    username: 'alice',
+    type: 'Basic',
+    provider: 'ldap',
+    sourceIP: '192.0.2.7',
+    failure: 'incorrect password',
+  });
   assert.equal(failed.spec.success, false);
   assert.equal(failed.spec.reason, 'incorrect password');
   assert.equal(failed.spec.provider, 'ldap');
@@ -57,7 +82,11 @@ test('records older than 168h and all but the newest 100 of a user are deleted',
   // alice: 120 records one minute apart, all recent → the 20 oldest go.
   for (let i = 0; i < 120; i++) records.push(record('alice', now - (120 - i) * MIN, i % 3 === 0));
   // bob: 3 records, one of them 169h old → that one goes.
-  records.push(record('bob', now - 169 * HOUR, true, 'bob-old'), record('bob', now - HOUR, false, 'bob-1'), record('bob', now - MIN, true, 'bob-2'));
+  records.push(
+    record('bob', now - 169 * HOUR, true, 'bob-old'),
+    record('bob', now - HOUR, false, 'bob-1'),
+    record('bob', now - MIN, true, 'bob-2'),
+  );
   // An orphan without the user-ref label goes too.
   const orphan = record('carol', now, true, 'orphan');
   delete orphan.metadata.labels;
@@ -66,8 +95,15 @@ test('records older than 168h and all but the newest 100 of a user are deleted',
   const doomed = new Set(loginRecordsToDelete(records, now));
   const aliceDoomed = records.filter((r) => r.metadata.name!.startsWith('alice-') && doomed.has(r.metadata.name!));
   assert.equal(aliceDoomed.length, 20);
-  const oldestKept = Math.min(...records.filter((r) => r.metadata.name!.startsWith('alice-') && !doomed.has(r.metadata.name!)).map((r) => Date.parse(r.metadata.creationTimestamp!)));
-  assert.ok(aliceDoomed.every((r) => Date.parse(r.metadata.creationTimestamp!) < oldestKept), 'the oldest are the ones deleted');
+  const oldestKept = Math.min(
+    ...records
+      .filter((r) => r.metadata.name!.startsWith('alice-') && !doomed.has(r.metadata.name!))
+      .map((r) => Date.parse(r.metadata.creationTimestamp!)),
+  );
+  assert.ok(
+    aliceDoomed.every((r) => Date.parse(r.metadata.creationTimestamp!) < oldestKept),
+    'the oldest are the ones deleted',
+  );
   assert.ok(doomed.has('bob-old'));
   assert.ok(!doomed.has('bob-1') && !doomed.has('bob-2'));
   assert.ok(doomed.has('orphan'));
@@ -108,7 +144,11 @@ test('failures outside the window, before the last state change, successes and o
 
 test('a lock holds for the window and is lifted after it', () => {
   const lockedAt = T0;
-  const alice = user('alice', { state: 'AuthLimitExceeded', reason: 'Failed login attempts exceed 10 in last 10m0s', lastTransitionTime: new Date(lockedAt).toISOString() });
+  const alice = user('alice', {
+    state: 'AuthLimitExceeded',
+    reason: 'Failed login attempts exceed 10 in last 10m0s',
+    lastTransitionTime: new Date(lockedAt).toISOString(),
+  });
   const failures = Array.from({ length: 10 }, (_, i) => record('alice', lockedAt - i * 1000, false));
   assert.equal(isLocked(alice, lockedAt + 10 * MIN), true);
   assert.equal(nextUserStatus(alice, failures, lockedAt + 10 * MIN), undefined);

@@ -17,7 +17,17 @@ import {
   validateOAuthClient,
   type OAuthResponse,
 } from '../src/auth/index.js';
-import { CTX, DENIED, ISSUER, PASSWORDS, THIRD_PARTY, chartOAuthClientSecret, harness, passwordForm, readReference } from './auth-support.js';
+import {
+  CTX,
+  DENIED,
+  ISSUER,
+  PASSWORDS,
+  THIRD_PARTY,
+  chartOAuthClientSecret,
+  harness,
+  passwordForm,
+  readReference,
+} from './auth-support.js';
 
 const spec = JSON.parse(readReference('kubesphere-v4.1-api.json')) as {
   definitions: Record<string, { required?: string[]; properties: Record<string, unknown> }>;
@@ -67,7 +77,14 @@ test('password grant: oauth.Token body, no-store headers, a LoginRecord and last
   assert.deepEqual(verified.extra, {});
 
   const [record] = h.records.listForUser('alice');
-  assert.deepEqual(record.spec, { type: 'Token', provider: '', sourceIP: CTX.sourceIP, userAgent: CTX.userAgent, success: true, reason: 'authenticated successfully' });
+  assert.deepEqual(record.spec, {
+    type: 'Token',
+    provider: '',
+    sourceIP: CTX.sourceIP,
+    userAgent: CTX.userAgent,
+    success: true,
+    reason: 'authenticated successfully',
+  });
   assert.equal(h.users.get('alice')!.status?.lastLoginTime, new Date(h.clock.now()).toISOString());
 });
 
@@ -85,7 +102,12 @@ test('the first-start admin gets the uninitialized flag in its token, and users 
 test('wrong password, unknown user and missing fields: 400 invalid_grant "Invalid username or password."', async () => {
   const h = await harness();
   const expected = { error: 'invalid_grant', error_description: 'Invalid username or password.' };
-  for (const form of [passwordForm('alice', 'Wr0ngPassword'), passwordForm('nobody', 'Wr0ngPassword'), passwordForm('alice', ''), passwordForm('', PASSWORDS.alice)]) {
+  for (const form of [
+    passwordForm('alice', 'Wr0ngPassword'),
+    passwordForm('nobody', 'Wr0ngPassword'),
+    passwordForm('alice', ''),
+    passwordForm('', PASSWORDS.alice),
+  ]) {
     const r = await h.oauth.token(form, CTX);
     assert.equal(r.status, 400);
     assert.deepEqual(r.body, expected);
@@ -137,11 +159,31 @@ test('10 wrong passwords lock the user (429 "Rate limit exceeded."), lifted afte
 test('client errors: unknown client, wrong secret, untrusted client, unsupported grant, repeated parameter', async () => {
   const h = await harness();
   const cases: [Record<string, string | string[]>, number, object][] = [
-    [{ ...passwordForm('alice', PASSWORDS.alice), client_id: 'nope' }, 400, { error: 'invalid_client', error_description: 'The provided client_id is invalid or does not exist.' }],
-    [{ ...passwordForm('alice', PASSWORDS.alice), client_secret: 'wrong' }, 401, { error: 'unauthorized_client', error_description: 'Invalid client credential.' }],
-    [{ ...passwordForm('alice', PASSWORDS.alice), client_id: THIRD_PARTY.name, client_secret: THIRD_PARTY.secret }, 400, { error: 'unsupported_grant_type', error_description: 'The provided grant_type is not supported.' }],
-    [{ ...passwordForm('alice', PASSWORDS.alice), grant_type: 'client_credentials' }, 400, { error: 'unsupported_grant_type', error_description: 'The provided grant_type is not supported.' }],
-    [{ ...passwordForm('alice', PASSWORDS.alice), username: ['alice', 'admin'] }, 400, { error: 'invalid_request', error_description: 'The request repeats the parameter username.' }],
+    [
+      { ...passwordForm('alice', PASSWORDS.alice), client_id: 'nope' },
+      400,
+      { error: 'invalid_client', error_description: 'The provided client_id is invalid or does not exist.' },
+    ],
+    [
+      { ...passwordForm('alice', PASSWORDS.alice), client_secret: 'wrong' },
+      401,
+      { error: 'unauthorized_client', error_description: 'Invalid client credential.' },
+    ],
+    [
+      { ...passwordForm('alice', PASSWORDS.alice), client_id: THIRD_PARTY.name, client_secret: THIRD_PARTY.secret },
+      400,
+      { error: 'unsupported_grant_type', error_description: 'The provided grant_type is not supported.' },
+    ],
+    [
+      { ...passwordForm('alice', PASSWORDS.alice), grant_type: 'client_credentials' },
+      400,
+      { error: 'unsupported_grant_type', error_description: 'The provided grant_type is not supported.' },
+    ],
+    [
+      { ...passwordForm('alice', PASSWORDS.alice), username: ['alice', 'admin'] },
+      400,
+      { error: 'invalid_request', error_description: 'The request repeats the parameter username.' },
+    ],
   ];
   for (const [form, status, body] of cases) {
     const r = await h.oauth.token(form, CTX);
@@ -151,7 +193,10 @@ test('client errors: unknown client, wrong secret, untrusted client, unsupported
   }
   // client_secret_basic works as well as client_secret_post.
   const basic = `Basic ${Buffer.from('kubesphere:kubesphere').toString('base64')}`;
-  const r = await h.oauth.token(new URLSearchParams({ grant_type: 'password', username: 'alice', password: PASSWORDS.alice }), { ...CTX, authorization: basic });
+  const r = await h.oauth.token(new URLSearchParams({ grant_type: 'password', username: 'alice', password: PASSWORDS.alice }), {
+    ...CTX,
+    authorization: basic,
+  });
   assert.equal(r.status, 200);
 });
 
@@ -159,7 +204,10 @@ test('refresh_token grant: new tokens, the used refresh token is spent, bound to
   const h = await harness();
   const first = (await h.oauth.token(passwordForm('alice', PASSWORDS.alice), CTX)).body as Record<string, string>;
   h.clock.advance(60_000);
-  const refreshed = await h.oauth.token({ grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: first.refresh_token }, CTX);
+  const refreshed = await h.oauth.token(
+    { grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: first.refresh_token },
+    CTX,
+  );
   assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
   assertNoStore(refreshed);
   const second = refreshed.body as Record<string, string>;
@@ -167,19 +215,33 @@ test('refresh_token grant: new tokens, the used refresh token is spent, bound to
   assert.equal((await h.oauth.authenticateToken(second.access_token)).username, 'alice');
 
   const invalid = { error: 'invalid_grant', error_description: 'The refresh token is invalid or expired.' };
-  const again = await h.oauth.token({ grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: first.refresh_token }, CTX);
+  const again = await h.oauth.token(
+    { grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: first.refresh_token },
+    CTX,
+  );
   assert.equal(again.status, 400);
   assert.deepEqual(again.body, invalid);
-  const withAccess = await h.oauth.token({ grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: second.access_token }, CTX);
+  const withAccess = await h.oauth.token(
+    { grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: second.access_token },
+    CTX,
+  );
   assert.deepEqual(withAccess.body, invalid);
   const otherClient = await h.oauth.token(
-    { grant_type: 'refresh_token', client_id: THIRD_PARTY.name, client_secret: THIRD_PARTY.secret, refresh_token: second.refresh_token },
+    {
+      grant_type: 'refresh_token',
+      client_id: THIRD_PARTY.name,
+      client_secret: THIRD_PARTY.secret,
+      refresh_token: second.refresh_token,
+    },
     CTX,
   );
   assert.deepEqual(otherClient.body, invalid);
   // After 2h30m the refresh token has expired.
   h.clock.advance(2.5 * 3_600_000 + 1000);
-  const expired = await h.oauth.token({ grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: second.refresh_token }, CTX);
+  const expired = await h.oauth.token(
+    { grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: second.refresh_token },
+    CTX,
+  );
   assert.deepEqual(expired.body, invalid);
 });
 
@@ -188,7 +250,10 @@ test('multipleLogin off: signing in again revokes the older session', async () =
   const first = (await h.oauth.token(passwordForm('alice', PASSWORDS.alice), CTX)).body as Record<string, string>;
   await h.oauth.authenticateToken(first.access_token);
   const second = (await h.oauth.token(passwordForm('alice', PASSWORDS.alice), CTX)).body as Record<string, string>;
-  await assert.rejects(h.oauth.authenticateToken(first.access_token), (e: unknown) => e instanceof TokenError && e.reason === 'revoked');
+  await assert.rejects(
+    h.oauth.authenticateToken(first.access_token),
+    (e: unknown) => e instanceof TokenError && e.reason === 'revoked',
+  );
   assert.equal((await h.oauth.authenticateToken(second.access_token)).username, 'alice');
 });
 
@@ -228,10 +293,23 @@ test('authorization code flow with PKCE S256 and an ID token verified against /o
   assert.ok(code);
 
   const exchange = (extra: Record<string, string>) =>
-    h.oauth.token({ grant_type: 'authorization_code', client_id: THIRD_PARTY.name, client_secret: THIRD_PARTY.secret, code, redirect_uri: redirectUri, ...extra }, CTX);
+    h.oauth.token(
+      {
+        grant_type: 'authorization_code',
+        client_id: THIRD_PARTY.name,
+        client_secret: THIRD_PARTY.secret,
+        code,
+        redirect_uri: redirectUri,
+        ...extra,
+      },
+      CTX,
+    );
   const wrongVerifier = await exchange({ code_verifier: pkce().verifier });
   assert.equal(wrongVerifier.status, 400);
-  assert.deepEqual(wrongVerifier.body, { error: 'invalid_grant', error_description: 'The code_verifier does not match the code_challenge.' });
+  assert.deepEqual(wrongVerifier.body, {
+    error: 'invalid_grant',
+    error_description: 'The code_verifier does not match the code_challenge.',
+  });
   const noVerifier = await exchange({});
   assert.equal(noVerifier.status, 400);
   assert.equal((noVerifier.body as { error: string }).error, 'invalid_grant');
@@ -242,8 +320,12 @@ test('authorization code flow with PKCE S256 and an ID token verified against /o
   const body = r.body as Record<string, string>;
   assert.equal((await h.oauth.authenticateToken(body.access_token)).username, 'alice');
 
-  const jwks = (h.oauth.keys().body as { keys: object[] });
-  const { payload } = await jwtVerify(body.id_token, createLocalJWKSet(jwks as never), { issuer: ISSUER, audience: THIRD_PARTY.name, currentDate: new Date(h.clock.now()) });
+  const jwks = h.oauth.keys().body as { keys: object[] };
+  const { payload } = await jwtVerify(body.id_token, createLocalJWKSet(jwks as never), {
+    issuer: ISSUER,
+    audience: THIRD_PARTY.name,
+    currentDate: new Date(h.clock.now()),
+  });
   assert.equal(payload.sub, 'alice');
   assert.equal(payload.nonce, 'nonce-456');
   assert.equal(payload.email, 'alice@example.com');
@@ -254,14 +336,22 @@ test('authorization code flow with PKCE S256 and an ID token verified against /o
   const reused = await exchange({ code_verifier: verifier });
   assert.equal(reused.status, 400);
   assert.deepEqual(reused.body, { error: 'invalid_grant', error_description: 'The authorization code is invalid or expired.' });
-  await assert.rejects(h.oauth.authenticateToken(body.access_token), (e: unknown) => e instanceof TokenError && e.reason === 'revoked');
+  await assert.rejects(
+    h.oauth.authenticateToken(body.access_token),
+    (e: unknown) => e instanceof TokenError && e.reason === 'revoked',
+  );
 });
 
 test('authorization code: expiry after 10 minutes, other clients, redirect URI checks', async () => {
   const h = await harness();
   const redirectUri = THIRD_PARTY.redirectURIs[0];
   const codeFor = async () =>
-    location(await h.oauth.authorize({ response_type: 'code', client_id: THIRD_PARTY.name, redirect_uri: redirectUri, scope: 'openid' }, { username: 'alice' })).searchParams.get('code')!;
+    location(
+      await h.oauth.authorize(
+        { response_type: 'code', client_id: THIRD_PARTY.name, redirect_uri: redirectUri, scope: 'openid' },
+        { username: 'alice' },
+      ),
+    ).searchParams.get('code')!;
   const form = (code: string, extra: Record<string, string> = {}) => ({
     grant_type: 'authorization_code',
     client_id: THIRD_PARTY.name,
@@ -281,9 +371,15 @@ test('authorization code: expiry after 10 minutes, other clients, redirect URI c
     error: 'invalid_request',
     error_description: 'Redirect URI is not allowed.',
   });
-  assert.deepEqual((await h.oauth.token(form(''), CTX)).body, { error: 'invalid_request', error_description: 'The authorization code is empty or missing.' });
+  assert.deepEqual((await h.oauth.token(form(''), CTX)).body, {
+    error: 'invalid_request',
+    error_description: 'The authorization code is empty or missing.',
+  });
   // The default client has no redirect URIs, so it cannot redeem any code (let alone another client's).
-  const other = await h.oauth.token({ grant_type: 'authorization_code', client_id: 'kubesphere', client_secret: 'kubesphere', code }, CTX);
+  const other = await h.oauth.token(
+    { grant_type: 'authorization_code', client_id: 'kubesphere', client_secret: 'kubesphere', code },
+    CTX,
+  );
   assert.equal(other.status, 400);
   assert.equal((await h.oauth.token(form(code), CTX)).status, 200);
 });
@@ -297,21 +393,39 @@ test('authorize errors go back to the client with state; unknown clients and red
     return [url.searchParams.get('error'), url.searchParams.get('error_description')];
   };
   assert.deepEqual(await err({ scope: 'openid admin' }), ['invalid_scope', 'The requested scope is invalid or not supported.']);
-  assert.deepEqual(await err({ response_type: 'token' }), ['unsupported_response_type', 'The provided response_type token is not supported by the authorization server.']);
-  assert.deepEqual(await err({ code_challenge: 'short', code_challenge_method: 'S256' }), ['invalid_request', 'The code_challenge is malformed.']);
-  assert.deepEqual(await err({}, { ...base, client_id: DENIED.name }), ['invalid_grant', 'The resource owner or authorization server denied the request.']);
+  assert.deepEqual(await err({ response_type: 'token' }), [
+    'unsupported_response_type',
+    'The provided response_type token is not supported by the authorization server.',
+  ]);
+  assert.deepEqual(await err({ code_challenge: 'short', code_challenge_method: 'S256' }), [
+    'invalid_request',
+    'The code_challenge is malformed.',
+  ]);
+  assert.deepEqual(await err({}, { ...base, client_id: DENIED.name }), [
+    'invalid_grant',
+    'The resource owner or authorization server denied the request.',
+  ]);
 
   const unknown = await h.oauth.authorize({ ...base, client_id: 'nope' }, { username: 'alice' });
   assert.equal(unknown.status, 400);
-  assert.deepEqual(unknown.body, { error: 'invalid_client', error_description: 'The provided client_id is invalid or does not exist.' });
+  assert.deepEqual(unknown.body, {
+    error: 'invalid_client',
+    error_description: 'The provided client_id is invalid or does not exist.',
+  });
   const badRedirect = await h.oauth.authorize({ ...base, redirect_uri: 'https://evil.example.com/' }, { username: 'alice' });
   assert.equal(badRedirect.status, 400);
   assert.deepEqual(badRedirect.body, { error: 'invalid_request', error_description: 'Redirect URI is not allowed.' });
 
   // response_type=id_token returns the ID token in the fragment.
-  const implicit = location(await h.oauth.authorize({ ...base, response_type: 'id_token', scope: 'openid', nonce: 'n1' }, { username: 'alice' }));
+  const implicit = location(
+    await h.oauth.authorize({ ...base, response_type: 'id_token', scope: 'openid', nonce: 'n1' }, { username: 'alice' }),
+  );
   const fragment = new URLSearchParams(implicit.hash.slice(1));
-  const { payload } = await jwtVerify(fragment.get('id_token')!, createLocalJWKSet(h.keys.jwks() as never), { issuer: ISSUER, audience: THIRD_PARTY.name, currentDate: new Date(h.clock.now()) });
+  const { payload } = await jwtVerify(fragment.get('id_token')!, createLocalJWKSet(h.keys.jwks() as never), {
+    issuer: ISSUER,
+    audience: THIRD_PARTY.name,
+    currentDate: new Date(h.clock.now()),
+  });
   assert.equal(payload.nonce, 'n1');
   assert.equal(fragment.get('state'), 'xyz');
 });
@@ -321,7 +435,8 @@ test('discovery has every field of the reference ProviderMetadata; the JWKS serv
   const r = h.oauth.discovery();
   assert.equal(r.status, 200);
   const doc = r.body as Record<string, unknown>;
-  for (const field of spec.definitions['oauth.ProviderMetadata'].required ?? []) assert.ok(field in doc, `discovery lacks ${field}`);
+  for (const field of spec.definitions['oauth.ProviderMetadata'].required ?? [])
+    assert.ok(field in doc, `discovery lacks ${field}`);
   assert.equal(doc.issuer, ISSUER);
   assert.equal(doc.token_endpoint, `${ISSUER}/oauth/token`);
   assert.equal(doc.authorization_endpoint, `${ISSUER}/oauth/authorize`);
@@ -337,7 +452,13 @@ test('userinfo describes the signed-in user; anonymous callers get 401 login_req
   const h = await harness();
   const r = await h.oauth.userinfo({ username: 'alice' });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { sub: 'alice', name: 'alice', preferred_username: 'alice', email: 'alice@example.com', locale: 'en' });
+  assert.deepEqual(r.body, {
+    sub: 'alice',
+    name: 'alice',
+    preferred_username: 'alice',
+    email: 'alice@example.com',
+    locale: 'en',
+  });
   const anonymous = await h.oauth.userinfo({});
   assert.equal(anonymous.status, 401);
   assert.deepEqual(anonymous.body, { error: 'login_required', error_description: 'Not authenticated.' });
@@ -349,8 +470,14 @@ test('logout ends the session (access and refresh token) and redirects only wher
   const out = await h.oauth.logout({}, { authorization: `Bearer ${tokens.access_token}` });
   assert.equal(out.status, 200);
   assert.deepEqual(out.body, { message: 'success' });
-  await assert.rejects(h.oauth.authenticateToken(tokens.access_token), (e: unknown) => e instanceof TokenError && e.reason === 'revoked');
-  const refresh = await h.oauth.token({ grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: tokens.refresh_token }, CTX);
+  await assert.rejects(
+    h.oauth.authenticateToken(tokens.access_token),
+    (e: unknown) => e instanceof TokenError && e.reason === 'revoked',
+  );
+  const refresh = await h.oauth.token(
+    { grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: 'kubesphere', refresh_token: tokens.refresh_token },
+    CTX,
+  );
   assert.equal(refresh.status, 400);
 
   const home = location(await h.oauth.logout({ post_logout_redirect_uri: `${ISSUER}/login`, state: 's1' }, {}));
@@ -362,9 +489,16 @@ test('logout ends the session (access and refresh token) and redirects only wher
 test('token review (deprecated /oauth/authenticate) answers for valid tokens only', async () => {
   const h = await harness();
   const tokens = (await h.oauth.token(passwordForm('alice', PASSWORDS.alice), CTX)).body as Record<string, string>;
-  const ok = await h.oauth.tokenReview({ apiVersion: 'authentication.k8s.io/v1beta1', kind: 'TokenReview', spec: { token: tokens.access_token } });
+  const ok = await h.oauth.tokenReview({
+    apiVersion: 'authentication.k8s.io/v1beta1',
+    kind: 'TokenReview',
+    spec: { token: tokens.access_token },
+  });
   assert.equal(ok.status, 200);
-  assert.deepEqual((ok.body as { status: unknown }).status, { authenticated: true, user: { username: 'alice', uid: h.users.get('alice')!.metadata.uid } });
+  assert.deepEqual((ok.body as { status: unknown }).status, {
+    authenticated: true,
+    user: { username: 'alice', uid: h.users.get('alice')!.metadata.uid },
+  });
   const bad = await h.oauth.tokenReview({ spec: { token: 'garbage' } });
   assert.equal(bad.status, 400);
   assert.equal((bad.body as { kind: string; reason: string }).reason, 'BadRequest');

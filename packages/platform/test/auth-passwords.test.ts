@@ -28,7 +28,10 @@ test('hashes are bcrypt at cost 10 and verify only the right password', async ()
 test('$2a$ hashes as KubeSphere (Go x/crypto/bcrypt) writes them verify', async () => {
   // Published bcrypt test vectors (OpenBSD / jBCrypt), written with the $2a$ prefix Go emits.
   assert.equal(await verifyPassword('abc', '$2a$06$If6bvum7DFjUnE9p2uDeDu0YHzrHM6tf.iqN8.yx.jNN1ILEf7h0i'), true);
-  assert.equal(await verifyPassword('abcdefghijklmnopqrstuvwxyz', '$2a$10$fVH8e28OQRj9tqiDXs1e1uxpsjN0c7II7YPKXua2NAKYvM6iQk7dq'), true);
+  assert.equal(
+    await verifyPassword('abcdefghijklmnopqrstuvwxyz', '$2a$10$fVH8e28OQRj9tqiDXs1e1uxpsjN0c7II7YPKXua2NAKYvM6iQk7dq'),
+    true,
+  );
   assert.equal(await verifyPassword('abd', '$2a$06$If6bvum7DFjUnE9p2uDeDu0YHzrHM6tf.iqN8.yx.jNN1ILEf7h0i'), false);
 });
 
@@ -40,7 +43,8 @@ test('malformed hashes never match', async () => {
 });
 
 test('policy: 8 to 64 characters with a lowercase letter, an uppercase letter and a digit, in the console wording', () => {
-  for (const good of ['Passw0rd', 'aB3aaaaa', '3Ba-----', 'ünïcodé9A', 'A1a'.padEnd(64, 'x')]) assert.deepEqual(checkPasswordPolicy(good), { valid: true }, good);
+  for (const good of ['Passw0rd', 'aB3aaaaa', '3Ba-----', 'ünïcodé9A', 'A1a'.padEnd(64, 'x')])
+    assert.deepEqual(checkPasswordPolicy(good), { valid: true }, good);
   const cases: [string, string][] = [
     ['Pass0rd', 'must be at least 8 characters'],
     ['password1', 'must contain an uppercase letter'],
@@ -68,7 +72,10 @@ test('policy: 8 to 64 characters with a lowercase letter, an uppercase letter an
 test('the policy agrees with the User CRD pattern of the shared reference', async () => {
   const { readFileSync } = await import('node:fs');
   const { fileURLToPath } = await import('node:url');
-  const crd = readFileSync(fileURLToPath(new URL('../../../../shared/reference/kubesphere-crds/iam.kubesphere.io_users.yaml', import.meta.url)), 'utf8');
+  const crd = readFileSync(
+    fileURLToPath(new URL('../../../../shared/reference/kubesphere-crds/iam.kubesphere.io_users.yaml', import.meta.url)),
+    'utf8',
+  );
   const pattern = /pattern: (\^\(\.\*\[a-z\].*)$/m.exec(crd)?.[1];
   assert.ok(pattern, 'the users CRD carries the password pattern');
   const re = new RegExp(pattern);
@@ -83,7 +90,10 @@ test('encryptPasswordIfPlain keeps hashes, hashes valid passwords and refuses we
   assert.equal(await encryptPasswordIfPlain(hash), hash);
   const encrypted = await encryptPasswordIfPlain('Secr3tPass');
   assert.equal(await verifyPassword('Secr3tPass', encrypted), true);
-  await assert.rejects(encryptPasswordIfPlain('weak'), (err: unknown) => err instanceof PasswordPolicyError && err.message === PASSWORD_POLICY_MESSAGE);
+  await assert.rejects(
+    encryptPasswordIfPlain('weak'),
+    (err: unknown) => err instanceof PasswordPolicyError && err.message === PASSWORD_POLICY_MESSAGE,
+  );
 });
 
 test('generated first-start passwords satisfy the policy, are long and do not repeat', () => {

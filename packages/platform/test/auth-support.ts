@@ -75,10 +75,13 @@ export const PASSWORDS: Record<string, string> = { admin: 'Adm1nFirstStart', ali
 
 let hashes: Promise<Record<string, string>> | undefined;
 function passwordHashes(): Promise<Record<string, string>> {
-  return (hashes ??= (async () => Object.fromEntries(await Promise.all(Object.entries(PASSWORDS).map(async ([u, p]) => [u, await hashPassword(p)]))))());
+  return (hashes ??= (async () =>
+    Object.fromEntries(await Promise.all(Object.entries(PASSWORDS).map(async ([u, p]) => [u, await hashPassword(p)]))))());
 }
 
-export async function harness(options: { multipleLogin?: boolean; identityProviders?: IdentityProviderRegistry } = {}): Promise<Harness> {
+export async function harness(
+  options: { multipleLogin?: boolean; identityProviders?: IdentityProviderRegistry } = {},
+): Promise<Harness> {
   const clock = testClock();
   const h = await passwordHashes();
   const user = (name: string, extra: Partial<UserObject['metadata']> = {}, state = 'Active'): UserObject => ({
@@ -90,7 +93,9 @@ export async function harness(options: { multipleLogin?: boolean; identityProvid
   });
   const users = new MemoryUserStore(
     [
-      user('admin', { annotations: { 'iam.kubesphere.io/uninitialized': 'true', 'iam.kubesphere.io/globalrole': 'platform-admin' } }),
+      user('admin', {
+        annotations: { 'iam.kubesphere.io/uninitialized': 'true', 'iam.kubesphere.io/globalrole': 'platform-admin' },
+      }),
       user('alice'),
       user('carol', {}, 'Disabled'),
     ],

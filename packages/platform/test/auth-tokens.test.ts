@@ -33,7 +33,13 @@ function clock(start = Date.parse('2025-01-01T00:00:00Z')) {
 }
 
 function user(name: string, state = 'Active'): UserObject {
-  return { apiVersion: 'iam.kubesphere.io/v1beta1', kind: 'User', metadata: { name }, spec: { email: `${name}@example.com` }, status: { state } };
+  return {
+    apiVersion: 'iam.kubesphere.io/v1beta1',
+    kind: 'User',
+    metadata: { name },
+    spec: { email: `${name}@example.com` },
+    status: { state },
+  };
 }
 
 function setup(opts: { multipleLogin?: boolean; store?: TokenStore; accessTokenInactivityTimeout?: number } = {}) {
@@ -192,7 +198,10 @@ test('tampered, foreign and malformed tokens are refused', async () => {
   await rejects(tokens.verify(`${h}.${p}.${s}.x`), 'malformed');
   await rejects(tokens.verify(`${h}.${p}!.${s}`), 'signature');
   const foreign = new TokenManager({ issuer: 'https://elsewhere', secret: SECRET, store: new MemoryTokenStore() });
-  await rejects(tokens.verify(foreign.issue({ user: { name: 'alice' }, tokenType: 'access_token', expiresIn: 60_000 }).token), 'issuer');
+  await rejects(
+    tokens.verify(foreign.issue({ user: { name: 'alice' }, tokenType: 'access_token', expiresIn: 60_000 }).token),
+    'issuer',
+  );
   // Unchanged it still verifies.
   await tokens.verify(token);
 });
@@ -268,11 +277,15 @@ for (const alg of ['RS256', 'ES256'] as const) {
     assert.equal(jwk.alg, alg);
     assert.equal(jwk.use, 'sig');
     assert.equal(jwk.kid, keys.kid);
-    for (const secretMember of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(secretMember in jwk, false, `no ${secretMember} in the JWKS`);
+    for (const secretMember of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+      assert.equal(secretMember in jwk, false, `no ${secretMember} in the JWKS`);
 
     const now = Math.floor(Date.now() / 1000);
     const token = await keys.sign({ iss: ISSUER, sub: 'alice', aud: ['kubesphere'], iat: now, exp: now + 600, nonce: 'n-1' });
-    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: ISSUER, audience: 'kubesphere' });
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: ISSUER,
+      audience: 'kubesphere',
+    });
     assert.equal(protectedHeader.alg, alg);
     assert.equal(protectedHeader.kid, keys.kid);
     assert.equal(payload.sub, 'alice');

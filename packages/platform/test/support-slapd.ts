@@ -66,7 +66,9 @@ export function ensureLdapPackages(): void {
     if (r.status !== 0) failures.push(`${cmd} ${args.join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr}`);
   }
   if (!existsSync(SLAPD) || !existsSync(SLAPADD) || !existsSync('/usr/bin/openssl'))
-    throw new Error(`The LDAP tests need Debian's slapd, ldap-utils and openssl, and installing them failed:\n${failures.join('\n')}`);
+    throw new Error(
+      `The LDAP tests need Debian's slapd, ldap-utils and openssl, and installing them failed:\n${failures.join('\n')}`,
+    );
 }
 
 /** RFC 2307 {SSHA}: base64(SHA-1(password ‖ salt) ‖ salt). */
@@ -106,10 +108,53 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 
 function makeCertificates(dir: string): void {
   const subj = (cn: string) => ['-subj', `/CN=${cn}`];
-  run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', ...subj('Canopy Test LDAP CA'), '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem')]);
-  run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', ...subj('localhost'), '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
+  run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    ...subj('Canopy Test LDAP CA'),
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    join(dir, 'ca.pem'),
+  ]);
+  run('openssl', [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    ...subj('localhost'),
+    '-keyout',
+    join(dir, 'server.key'),
+    '-out',
+    join(dir, 'server.csr'),
+  ]);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  run('openssl', ['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.pem')]);
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    join(dir, 'ca.pem'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    join(dir, 'server.ext'),
+    '-out',
+    join(dir, 'server.pem'),
+  ]);
 }
 
 function configLdif(dir: string): string {

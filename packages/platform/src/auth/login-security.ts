@@ -113,7 +113,10 @@ export function loginRecordsToDelete(
 }
 
 /** When a LoginRecord falls out of the retention period (for a controller's requeue), in ms. */
-export function loginRecordExpiry(record: LoginRecordObject, options: Pick<LoginSecurityOptions, 'loginHistoryRetentionPeriod'>): number {
+export function loginRecordExpiry(
+  record: LoginRecordObject,
+  options: Pick<LoginSecurityOptions, 'loginHistoryRetentionPeriod'>,
+): number {
   return createdAt(record) + options.loginHistoryRetentionPeriod;
 }
 
@@ -143,7 +146,11 @@ export function countRecentFailures(
 }
 
 /** True while a lock holds: the user is AuthLimitExceeded and the duration has not passed since it was set. */
-export function isLocked(user: UserObject, now: number, options: Pick<LoginSecurityOptions, 'rateLimiterDuration'> = DEFAULT_LOGIN_SECURITY): boolean {
+export function isLocked(
+  user: UserObject,
+  now: number,
+  options: Pick<LoginSecurityOptions, 'rateLimiterDuration'> = DEFAULT_LOGIN_SECURITY,
+): boolean {
   if (user.status?.state !== USER_AUTH_LIMIT_EXCEEDED) return false;
   const since = transitionTime(user.status);
   // A lock without a transition time cannot expire by itself; KubeSphere keeps it until the controller sets one.
@@ -151,7 +158,10 @@ export function isLocked(user: UserObject, now: number, options: Pick<LoginSecur
 }
 
 /** When the user's current lock lifts (ms), or undefined when not locked: a controller requeues for then. */
-export function lockExpiry(user: UserObject, options: Pick<LoginSecurityOptions, 'rateLimiterDuration'> = DEFAULT_LOGIN_SECURITY): number | undefined {
+export function lockExpiry(
+  user: UserObject,
+  options: Pick<LoginSecurityOptions, 'rateLimiterDuration'> = DEFAULT_LOGIN_SECURITY,
+): number | undefined {
   if (user.status?.state !== USER_AUTH_LIMIT_EXCEEDED) return undefined;
   const since = transitionTime(user.status);
   return since === undefined ? undefined : since + options.rateLimiterDuration;

@@ -176,7 +176,11 @@ export interface RequestContext {
 
 export type PasswordAuthentication =
   | { ok: true; subject: TokenSubject; user?: UserObject; preRegistration: boolean }
-  | { ok: false; reason: 'incorrect_password' | 'account_not_active' | 'rate_limit_exceeded' | 'unknown_provider' | 'mapping'; message?: string };
+  | {
+      ok: false;
+      reason: 'incorrect_password' | 'account_not_active' | 'rate_limit_exceeded' | 'unknown_provider' | 'mapping';
+      message?: string;
+    };
 
 export interface OAuthServerOptions {
   /** The issuer URL: the console's origin (KubeSphere's authentication.issuer.url). */
@@ -279,7 +283,8 @@ export class OAuthServer {
     }
     const client = clientId ? await this.clients.get(clientId) : undefined;
     if (!client) throw new OAuthError(400, 'invalid_client', OAUTH_MESSAGES.clientNotFound);
-    if (!safeEqual(client.secret, clientSecret ?? '')) throw new OAuthError(401, 'unauthorized_client', OAUTH_MESSAGES.invalidClientCredential);
+    if (!safeEqual(client.secret, clientSecret ?? ''))
+      throw new OAuthError(401, 'unauthorized_client', OAUTH_MESSAGES.invalidClientCredential);
     return client;
   }
 
@@ -287,7 +292,11 @@ export class OAuthServer {
     return { ...json(200, response, NO_STORE), meta: { username } };
   }
 
-  private async passwordGrant(params: Record<string, string | undefined>, client: OAuthClient, ctx: RequestContext): Promise<OAuthResponse> {
+  private async passwordGrant(
+    params: Record<string, string | undefined>,
+    client: OAuthClient,
+    ctx: RequestContext,
+  ): Promise<OAuthResponse> {
     const result = await this.authenticatePassword(params.username ?? '', params.password ?? '', {
       ...ctx,
       provider: params.provider,
@@ -300,7 +309,11 @@ export class OAuthServer {
         case 'rate_limit_exceeded':
           throw new OAuthError(429, 'invalid_grant', OAUTH_MESSAGES.rateLimitExceeded);
         case 'unknown_provider':
-          throw new OAuthError(400, 'invalid_request', `The identity provider ${JSON.stringify(params.provider)} does not exist.`);
+          throw new OAuthError(
+            400,
+            'invalid_request',
+            `The identity provider ${JSON.stringify(params.provider)} does not exist.`,
+          );
         case 'mapping':
           throw new OAuthError(400, 'invalid_grant', result.message ?? OAUTH_MESSAGES.userDoesNotExist);
         default:
@@ -353,7 +366,8 @@ export class OAuthServer {
   private async codeGrant(params: Record<string, string | undefined>, client: OAuthClient): Promise<OAuthResponse> {
     const code = params.code;
     if (!code) throw new OAuthError(400, 'invalid_request', OAUTH_MESSAGES.codeMissing);
-    if (!resolveRedirectURI(client, params.redirect_uri)) throw new OAuthError(400, 'invalid_request', OAUTH_MESSAGES.redirectNotAllowed);
+    if (!resolveRedirectURI(client, params.redirect_uri))
+      throw new OAuthError(400, 'invalid_request', OAUTH_MESSAGES.redirectNotAllowed);
     const invalid = new OAuthError(400, 'invalid_grant', OAUTH_MESSAGES.invalidCode);
 
     let verified: VerifiedToken;
@@ -383,10 +397,22 @@ export class OAuthServer {
     if (!user) throw new OAuthError(400, 'invalid_grant', OAUTH_MESSAGES.userDoesNotExist);
     const subject = this.subjectOf(user);
     const lifetimes = { ...this.tokens.defaults, ...clientLifetimes(client) };
-    const pair = this.tokens.issueTokenPair(subject, { lifetimes, clientId: client.name, sessionId: claims.sid, scopes: claims.scopes });
+    const pair = this.tokens.issueTokenPair(subject, {
+      lifetimes,
+      clientId: client.name,
+      sessionId: claims.sid,
+      scopes: claims.scopes,
+    });
     const response: TokenResponse = { ...pair.response };
     if (claims.scopes?.includes('openid')) {
-      response.id_token = await this.issueIdToken(user, client, claims.scopes, claims.nonce, claims.sid, lifetimes.accessTokenMaxAge + lifetimes.accessTokenInactivityTimeout);
+      response.id_token = await this.issueIdToken(
+        user,
+        client,
+        claims.scopes,
+        claims.nonce,
+        claims.sid,
+        lifetimes.accessTokenMaxAge + lifetimes.accessTokenInactivityTimeout,
+      );
     }
     return this.tokenResponse(response, subject.name);
   }
@@ -458,7 +484,12 @@ export class OAuthServer {
 
     const hash = user.spec.password ?? '';
     if (!hash || !(await verifyPassword(password, hash))) {
-      await this.recordAttempt(user, { type: loginType, sourceIP: ctx.sourceIP, userAgent: ctx.userAgent, failure: 'incorrect password' });
+      await this.recordAttempt(user, {
+        type: loginType,
+        sourceIP: ctx.sourceIP,
+        userAgent: ctx.userAgent,
+        failure: 'incorrect password',
+      });
       return { ok: false, reason: 'incorrect_password' };
     }
     await this.recordAttempt(user, { type: loginType, sourceIP: ctx.sourceIP, userAgent: ctx.userAgent });
@@ -494,7 +525,11 @@ export class OAuthServer {
       }
       if (err instanceof IdentityMappingError) {
         if (err.reason === 'disabled') return { ok: false, reason: 'account_not_active' };
-        return { ok: false, reason: 'mapping', message: err.reason === 'not_found' ? OAUTH_MESSAGES.userDoesNotExist : err.message };
+        return {
+          ok: false,
+          reason: 'mapping',
+          message: err.reason === 'not_found' ? OAUTH_MESSAGES.userDoesNotExist : err.message,
+        };
       }
       throw err;
     }
@@ -571,7 +606,10 @@ export class OAuthServer {
     if (!isValidScope(client, scopes)) return informError('invalid_scope', OAUTH_MESSAGES.invalidScope);
     const responseTypes = params.response_type ? params.response_type.split(' ').filter(Boolean) : [];
     if (responseTypes.length !== 1 || !['code', 'id_token'].includes(responseTypes[0]))
-      return informError('unsupported_response_type', `The provided response_type ${params.response_type ?? ''} is not supported by the authorization server.`);
+      return informError(
+        'unsupported_response_type',
+        `The provided response_type ${params.response_type ?? ''} is not supported by the authorization server.`,
+      );
     const responseType = responseTypes[0];
     if (client.grantMethod === 'deny') return informError('invalid_grant', OAUTH_MESSAGES.denied);
 
@@ -579,7 +617,8 @@ export class OAuthServer {
     const challengeMethod = params.code_challenge_method ?? (challenge ? 'plain' : undefined);
     if (challengeMethod !== undefined) {
       if (!challenge) return informError('invalid_request', 'code_challenge_method was sent without a code_challenge.');
-      if (challengeMethod !== 'S256' && challengeMethod !== 'plain') return informError('invalid_request', 'The code_challenge_method is not supported.');
+      if (challengeMethod !== 'S256' && challengeMethod !== 'plain')
+        return informError('invalid_request', 'The code_challenge_method is not supported.');
       if (!PKCE_VERIFIER.test(challenge)) return informError('invalid_request', 'The code_challenge is malformed.');
     }
 
@@ -591,7 +630,8 @@ export class OAuthServer {
       return redirect(login.toString());
     }
     // Canopy has no consent page: "prompt" clients are approved like "auto" ones, unless the client asked for no interaction.
-    if (params.prompt === 'none' && client.grantMethod !== 'auto') return informError('interaction_required', OAUTH_MESSAGES.consentRequired);
+    if (params.prompt === 'none' && client.grantMethod !== 'auto')
+      return informError('interaction_required', OAUTH_MESSAGES.consentRequired);
 
     if (responseType === 'code') {
       const { token: code } = this.tokens.issue({
@@ -615,7 +655,14 @@ export class OAuthServer {
     // Implicit ID token (response_type=id_token): OpenID Connect Core §3.2.2.1 requires a nonce.
     if (!params.nonce) return informError('invalid_request', 'The nonce parameter is required.');
     const lifetimes = { ...this.tokens.defaults, ...clientLifetimes(client) };
-    const idToken = await this.issueIdToken(user, client, scopes, params.nonce, 'implicit', lifetimes.accessTokenMaxAge + lifetimes.accessTokenInactivityTimeout);
+    const idToken = await this.issueIdToken(
+      user,
+      client,
+      scopes,
+      params.nonce,
+      'implicit',
+      lifetimes.accessTokenMaxAge + lifetimes.accessTokenInactivityTimeout,
+    );
     const url = new URL(redirectURI);
     const fragment = new URLSearchParams({ id_token: idToken });
     if (state) fragment.set('state', state);
@@ -648,7 +695,10 @@ export class OAuthServer {
    * oauthCallback). Failures are a Kubernetes 401 Status "Unauthorized: …", as KubeSphere answers.
    */
   async callback(idp: string, query: Params, ctx: RequestContext): Promise<OAuthResponse> {
-    const unauthorized = (message: string) => ({ ...statusResponse(401, 'Unauthorized', `Unauthorized: ${message}`), headers: { ...JSON_TYPE, ...NO_STORE } });
+    const unauthorized = (message: string) => ({
+      ...statusResponse(401, 'Unauthorized', `Unauthorized: ${message}`),
+      headers: { ...JSON_TYPE, ...NO_STORE },
+    });
     let params: Record<string, string | undefined>;
     try {
       params = singleParams(query);
@@ -659,7 +709,8 @@ export class OAuthServer {
     const provider = config && (await this.oauthProvider(idp));
     if (!config || !provider) return unauthorized(`identity provider ${idp} not exist`);
     const pending = params.state ? this.pendingLogins.take(params.state) : undefined;
-    if (!pending || pending.idp !== idp) return unauthorized('the sign-in has expired or was not started here, please sign in again');
+    if (!pending || pending.idp !== idp)
+      return unauthorized('the sign-in has expired or was not started here, please sign in again');
 
     let mapped: MappedIdentity;
     try {
@@ -676,10 +727,18 @@ export class OAuthServer {
         subject = { name: PRE_REGISTRATION_USER, extra: mapped.extra };
       } else {
         subject = this.subjectOf(mapped.user);
-        await this.recordAttempt(mapped.user, { type: LOGIN_TYPES.OAuth, provider: idp, sourceIP: ctx.sourceIP, userAgent: ctx.userAgent });
+        await this.recordAttempt(mapped.user, {
+          type: LOGIN_TYPES.OAuth,
+          provider: idp,
+          sourceIP: ctx.sourceIP,
+          userAgent: ctx.userAgent,
+        });
       }
       const pair = this.tokens.issueTokenPair(subject);
-      return { ...this.tokenResponse(pair.response, subject.name), meta: { username: subject.name, ...(pending.returnTo ? { returnTo: pending.returnTo } : {}) } };
+      return {
+        ...this.tokenResponse(pair.response, subject.name),
+        meta: { username: subject.name, ...(pending.returnTo ? { returnTo: pending.returnTo } : {}) },
+      };
     } catch (err) {
       return this.internalError('oauth: failed to issue token', err, NO_STORE);
     }
@@ -689,15 +748,23 @@ export class OAuthServer {
    * POST /oauth/confirm with the pre-registration access token: the new external user picks a user
    * name (and may correct the email); the user is created, linked to the identity, and signed in.
    */
-  async confirmRegistration(accessToken: string, body: { username?: unknown; email?: unknown }, ctx: RequestContext): Promise<OAuthResponse> {
+  async confirmRegistration(
+    accessToken: string,
+    body: { username?: unknown; email?: unknown },
+    ctx: RequestContext,
+  ): Promise<OAuthResponse> {
     let verified: VerifiedToken;
     try {
       verified = await this.tokens.verify(accessToken, ['access_token']);
     } catch {
-      return json(401, new OAuthError(401, 'login_required', OAUTH_MESSAGES.notAuthenticated).body, { ...NO_STORE, 'www-authenticate': 'Bearer' });
+      return json(401, new OAuthError(401, 'login_required', OAUTH_MESSAGES.notAuthenticated).body, {
+        ...NO_STORE,
+        'www-authenticate': 'Bearer',
+      });
     }
     const pending = verified.username === PRE_REGISTRATION_USER ? identityFromPreRegistration(verified.extra) : undefined;
-    if (!pending) return json(400, new OAuthError(400, 'invalid_request', 'There is no pending registration to confirm.').body, NO_STORE);
+    if (!pending)
+      return json(400, new OAuthError(400, 'invalid_request', 'There is no pending registration to confirm.').body, NO_STORE);
     const username = typeof body.username === 'string' ? body.username : '';
     if (!isValidUsername(username))
       return json(
@@ -711,7 +778,8 @@ export class OAuthServer {
       );
     if (body.email !== undefined && typeof body.email !== 'string')
       return json(400, new OAuthError(400, 'invalid_request', 'The email must be a string.').body, NO_STORE);
-    if (!this.idps?.config(pending.idp)) return json(400, new OAuthError(400, 'invalid_request', `identity provider ${pending.idp} not exist`).body, NO_STORE);
+    if (!this.idps?.config(pending.idp))
+      return json(400, new OAuthError(400, 'invalid_request', `identity provider ${pending.idp} not exist`).body, NO_STORE);
 
     try {
       let user = await this.users.findByIdentity(pending.idp, pending.identity.uid);
@@ -726,7 +794,12 @@ export class OAuthServer {
         }
       }
       this.tokens.store.revokeSession(verified.claims.sid);
-      await this.recordAttempt(user, { type: LOGIN_TYPES.OAuth, provider: pending.idp, sourceIP: ctx.sourceIP, userAgent: ctx.userAgent });
+      await this.recordAttempt(user, {
+        type: LOGIN_TYPES.OAuth,
+        provider: pending.idp,
+        sourceIP: ctx.sourceIP,
+        userAgent: ctx.userAgent,
+      });
       const subject = this.subjectOf(user);
       return this.tokenResponse(this.tokens.issueTokenPair(subject).response, subject.name);
     } catch (err) {
@@ -784,7 +857,9 @@ export class OAuthServer {
 
   /** GET /oauth/userinfo for the user the server authenticated (KubeSphere's token.Claims of the user). */
   async userinfo(ctx: { username?: string }): Promise<OAuthResponse> {
-    const unauthenticated = json(401, new OAuthError(401, 'login_required', OAUTH_MESSAGES.notAuthenticated).body, { 'www-authenticate': 'Bearer' });
+    const unauthenticated = json(401, new OAuthError(401, 'login_required', OAUTH_MESSAGES.notAuthenticated).body, {
+      'www-authenticate': 'Bearer',
+    });
     if (!ctx.username || ctx.username === PRE_REGISTRATION_USER) return unauthenticated;
     const user = await this.users.get(ctx.username);
     if (!user) return unauthenticated;
@@ -856,10 +931,13 @@ export class OAuthServer {
 function checkPkce(claims: TokenClaims, verifier: string | undefined): void {
   if (!claims.code_challenge) {
     // A verifier without a challenge means the challenge was stripped on the way (RFC 9700 §2.1.1): refuse.
-    if (verifier !== undefined) throw new OAuthError(400, 'invalid_grant', 'A code_verifier was sent but the authorization request had no code_challenge.');
+    if (verifier !== undefined)
+      throw new OAuthError(400, 'invalid_grant', 'A code_verifier was sent but the authorization request had no code_challenge.');
     return;
   }
-  if (!verifier || !PKCE_VERIFIER.test(verifier)) throw new OAuthError(400, 'invalid_grant', 'The code_verifier is missing or malformed.');
+  if (!verifier || !PKCE_VERIFIER.test(verifier))
+    throw new OAuthError(400, 'invalid_grant', 'The code_verifier is missing or malformed.');
   const computed = claims.code_challenge_method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
-  if (!safeEqual(computed, claims.code_challenge)) throw new OAuthError(400, 'invalid_grant', 'The code_verifier does not match the code_challenge.');
+  if (!safeEqual(computed, claims.code_challenge))
+    throw new OAuthError(400, 'invalid_grant', 'The code_verifier does not match the code_challenge.');
 }

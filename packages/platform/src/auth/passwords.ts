@@ -60,9 +60,7 @@ export function checkPasswordPolicy(password: string): PasswordCheck {
     violations.push(`must not exceed ${BCRYPT_MAX_BYTES} bytes in UTF-8`);
   if (violations.length === 0) return { valid: true };
   const message =
-    violations.length === 1 && violations[0].includes('bytes')
-      ? `The password ${violations[0]}.`
-      : PASSWORD_POLICY_MESSAGE;
+    violations.length === 1 && violations[0].includes('bytes') ? `The password ${violations[0]}.` : PASSWORD_POLICY_MESSAGE;
   return { valid: false, message, violations };
 }
 

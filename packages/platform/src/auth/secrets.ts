@@ -76,7 +76,8 @@ export function optionalInteger(obj: Record<string, unknown>, key: string, where
 export function optionalStringArray(obj: Record<string, unknown>, key: string, where: string): string[] | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigurationError(`${where}.${key}: must be a list of strings`);
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    throw new ConfigurationError(`${where}.${key}: must be a list of strings`);
   return v;
 }
 

@@ -219,11 +219,16 @@ function checkClaims(payload: Record<string, unknown>): TokenClaims {
   if (payload.scopes !== undefined && !isStringArray(payload.scopes)) bad('scopes');
   if (payload.extra !== undefined) {
     const extra = payload.extra;
-    if (typeof extra !== 'object' || extra === null || Array.isArray(extra) || !Object.values(extra).every(isStringArray)) bad('extra');
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra) || !Object.values(extra).every(isStringArray))
+      bad('extra');
   }
   for (const claim of ['nonce', 'client_id', 'redirect_uri', 'code_challenge'] as const)
     if (payload[claim] !== undefined && typeof payload[claim] !== 'string') bad(claim);
-  if (payload.code_challenge_method !== undefined && payload.code_challenge_method !== 'S256' && payload.code_challenge_method !== 'plain')
+  if (
+    payload.code_challenge_method !== undefined &&
+    payload.code_challenge_method !== 'S256' &&
+    payload.code_challenge_method !== 'plain'
+  )
     bad('code_challenge_method');
   return { ...payload, username: payload.sub } as unknown as TokenClaims;
 }
@@ -287,7 +292,9 @@ export class TokenManager {
       ...(request.nonce ? { nonce: request.nonce } : {}),
       ...(request.clientId ? { client_id: request.clientId } : {}),
       ...(request.redirectUri ? { redirect_uri: request.redirectUri } : {}),
-      ...(request.codeChallenge ? { code_challenge: request.codeChallenge, code_challenge_method: request.codeChallengeMethod ?? 'plain' } : {}),
+      ...(request.codeChallenge
+        ? { code_challenge: request.codeChallenge, code_challenge_method: request.codeChallengeMethod ?? 'plain' }
+        : {}),
     };
     const signingInput = `${this.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const token = `${signingInput}.${this.sign(signingInput).toString('base64url')}`;
@@ -359,7 +366,8 @@ export class TokenManager {
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected))
       throw new TokenError('signature', 'token signature is invalid');
     const claims = checkClaims(parseJsonObject(decodeSegment(parts[1]), 'payload'));
-    if (claims.iss !== this.issuer) throw new TokenError('issuer', `token issuer ${JSON.stringify(claims.iss)} is not ${JSON.stringify(this.issuer)}`);
+    if (claims.iss !== this.issuer)
+      throw new TokenError('issuer', `token issuer ${JSON.stringify(claims.iss)} is not ${JSON.stringify(this.issuer)}`);
     return claims;
   }
 
@@ -485,7 +493,10 @@ export class IdTokenKeys {
   }
 
   /** Verifies an ID token this installation issued (e.g. the id_token_hint of a logout). */
-  async verify(token: string, options: { issuer: string; audience?: string; now?: number; requireExp?: boolean }): Promise<JWTPayload> {
+  async verify(
+    token: string,
+    options: { issuer: string; audience?: string; now?: number; requireExp?: boolean },
+  ): Promise<JWTPayload> {
     const { payload } = await jwtVerify(
       token,
       async (header) => {

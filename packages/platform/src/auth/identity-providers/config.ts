@@ -77,7 +77,9 @@ export function parseIdentityProviderConfiguration(raw: Record<string, unknown>)
   if (!type) throw new ConfigurationError(`${where}.type: required`);
   const mappingMethod = optionalString(raw, 'mappingMethod', where) || 'auto';
   if (!MAPPING_METHODS.includes(mappingMethod))
-    throw new ConfigurationError(`${where}.mappingMethod: invalid mapping method ${JSON.stringify(mappingMethod)}, must be one of auto, lookup, manual`);
+    throw new ConfigurationError(
+      `${where}.mappingMethod: invalid mapping method ${JSON.stringify(mappingMethod)}, must be one of auto, lookup, manual`,
+    );
   const config: IdentityProviderConfig = {
     name,
     type,
@@ -91,7 +93,10 @@ export function parseIdentityProviderConfiguration(raw: Record<string, unknown>)
   return config;
 }
 
-export function buildIdentityProviderSecret(config: IdentityProviderConfig, secretName = `identityprovider-${config.name}`): SecretObject {
+export function buildIdentityProviderSecret(
+  config: IdentityProviderConfig,
+  secretName = `identityprovider-${config.name}`,
+): SecretObject {
   return buildConfigurationSecret(secretName, IDENTITY_PROVIDER_SECRET_TYPE, IDENTITY_PROVIDER_CONFIG_TYPE, config);
 }
 
@@ -167,7 +172,9 @@ export function preRegistrationExtra(idp: string, identity: ExternalIdentity): R
 }
 
 /** The identity a pre-registration token stands for, or undefined when the extra does not describe one. */
-export function identityFromPreRegistration(extra: Record<string, string[]>): { idp: string; identity: ExternalIdentity } | undefined {
+export function identityFromPreRegistration(
+  extra: Record<string, string[]>,
+): { idp: string; identity: ExternalIdentity } | undefined {
   const idp = extra[EXTRA_IDENTITY_PROVIDER]?.[0];
   const uid = extra[EXTRA_UID]?.[0];
   if (!idp || !uid) return undefined;
@@ -184,7 +191,11 @@ export function identityFromPreRegistration(extra: Record<string, string[]>): { 
  * name that is not linked to this identity (KubeSphere 4.1 would link it; that lets whoever
  * controls a name at the provider sign in as the platform user of that name).
  */
-export async function mapExternalIdentity(users: UserStore, config: IdentityProviderConfig, identity: ExternalIdentity): Promise<MappedIdentity> {
+export async function mapExternalIdentity(
+  users: UserStore,
+  config: IdentityProviderConfig,
+  identity: ExternalIdentity,
+): Promise<MappedIdentity> {
   const linked = await users.findByIdentity(config.name, identity.uid);
   if (linked) {
     if (linked.status?.state === USER_DISABLED) throw new IdentityMappingError('disabled', 'account is not active');
@@ -208,7 +219,12 @@ export async function mapExternalIdentity(users: UserStore, config: IdentityProv
 }
 
 /** Creates the user linked to an identity; a name already taken becomes a conflict error. */
-export async function createLinkedUser(users: UserStore, idp: string, identity: ExternalIdentity, username: string): Promise<UserObject> {
+export async function createLinkedUser(
+  users: UserStore,
+  idp: string,
+  identity: ExternalIdentity,
+  username: string,
+): Promise<UserObject> {
   try {
     return await users.create(newMappedUser(idp, identity, username));
   } catch (err) {

@@ -35,7 +35,8 @@ export class HttpError extends Error {
 
 export function httpFetch(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
   const target = new URL(url);
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.reject(new HttpError(`unsupported URL scheme in ${url}`));
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    return Promise.reject(new HttpError(`unsupported URL scheme in ${url}`));
   const body = options.form ? Buffer.from(new URLSearchParams(options.form).toString()) : undefined;
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (body) {
@@ -51,7 +52,9 @@ export function httpFetch(url: string, options: HttpOptions = {}): Promise<HttpR
       {
         method: options.method ?? (body ? 'POST' : 'GET'),
         headers,
-        ...(target.protocol === 'https:' ? { rejectUnauthorized: !options.insecureSkipVerify, ...(options.ca?.length ? { ca: options.ca } : {}) } : {}),
+        ...(target.protocol === 'https:'
+          ? { rejectUnauthorized: !options.insecureSkipVerify, ...(options.ca?.length ? { ca: options.ca } : {}) }
+          : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -68,8 +71,14 @@ export function httpFetch(url: string, options: HttpOptions = {}): Promise<HttpR
         res.on('error', reject);
       },
     );
-    req.setTimeout(timeout, () => req.destroy(new HttpError(`request to ${target.origin}${target.pathname} timed out after ${timeout}ms`)));
-    req.on('error', (err) => reject(err instanceof HttpError ? err : new HttpError(`request to ${target.origin}${target.pathname} failed: ${err.message}`)));
+    req.setTimeout(timeout, () =>
+      req.destroy(new HttpError(`request to ${target.origin}${target.pathname} timed out after ${timeout}ms`)),
+    );
+    req.on('error', (err) =>
+      reject(
+        err instanceof HttpError ? err : new HttpError(`request to ${target.origin}${target.pathname} failed: ${err.message}`),
+      ),
+    );
     req.end(body);
   });
 }
@@ -82,6 +91,7 @@ export function jsonObject(res: HttpResponse, url: string): Record<string, unkno
   } catch {
     throw new HttpError(`${url} answered ${res.status} with a body that is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(`${url} answered ${res.status} with JSON that is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(`${url} answered ${res.status} with JSON that is not an object`);
   return value as Record<string, unknown>;
 }

@@ -73,7 +73,9 @@ export function parseLdapOptions(provider: Record<string, unknown>): LdapProvide
   if (!userSearchBase) throw new ConfigurationError(`${where}.userSearchBase: required`);
   const userSearchFilter = optionalString(provider, 'userSearchFilter', where);
   if (userSearchFilter && !/^\(.*\)$/s.test(userSearchFilter.trim()))
-    throw new ConfigurationError(`${where}.userSearchFilter: must be an LDAP filter in parentheses, such as (objectClass=person)`);
+    throw new ConfigurationError(
+      `${where}.userSearchFilter: must be an LDAP filter in parentheses, such as (objectClass=person)`,
+    );
   const readTimeout = optionalInteger(provider, 'readTimeout', where);
   const options: LdapProviderOptions = {
     host,
@@ -96,7 +98,10 @@ export function parseLdapOptions(provider: Record<string, unknown>): LdapProvide
 }
 
 /** Where and how to connect: the URL ldapts dials and whether to upgrade with StartTLS after connecting. */
-export function ldapEndpoint(options: Pick<LdapProviderOptions, 'host' | 'startTLS'>): { url: string; upgradeWithStartTLS: boolean } {
+export function ldapEndpoint(options: Pick<LdapProviderOptions, 'host' | 'startTLS'>): {
+  url: string;
+  upgradeWithStartTLS: boolean;
+} {
   const explicit = /^(ldaps?):\/\//i.exec(options.host);
   if (explicit) {
     const scheme = explicit[1].toLowerCase();
@@ -107,7 +112,10 @@ export function ldapEndpoint(options: Pick<LdapProviderOptions, 'host' | 'startT
   }
   const hasPort = /:\d+$/.test(options.host) && !/^\[[^\]]*\]$/.test(options.host);
   const scheme = options.startTLS ? 'ldaps' : 'ldap';
-  return { url: `${scheme}://${hasPort ? options.host : `${options.host}:${options.startTLS ? 636 : 389}`}`, upgradeWithStartTLS: false };
+  return {
+    url: `${scheme}://${hasPort ? options.host : `${options.host}:${options.startTLS ? 636 : 389}`}`,
+    upgradeWithStartTLS: false,
+  };
 }
 
 function attributeValue(entry: Entry, attribute: string): string | undefined {
@@ -132,7 +140,8 @@ export class LdapIdentityProvider implements PasswordIdentityProvider {
 
   /** The provider an identity provider configuration of type LDAPIdentityProvider describes. */
   static fromConfig(config: IdentityProviderConfig): LdapIdentityProvider {
-    if (config.type !== LDAP_PROVIDER_TYPE) throw new ConfigurationError(`identity provider ${config.name} is of type ${config.type}, not ${LDAP_PROVIDER_TYPE}`);
+    if (config.type !== LDAP_PROVIDER_TYPE)
+      throw new ConfigurationError(`identity provider ${config.name} is of type ${config.type}, not ${LDAP_PROVIDER_TYPE}`);
     return new LdapIdentityProvider(config.name, parseLdapOptions(config.provider));
   }
 
@@ -183,7 +192,8 @@ export class LdapIdentityProvider implements PasswordIdentityProvider {
           attributes: [o.loginAttribute, o.mailAttribute, o.displayNameAttribute],
         }));
       } catch (err) {
-        if (err instanceof SizeLimitExceededError) throw new IdentityProviderUnauthorizedError(`ldap: filter returned multiple results: ${filter}`);
+        if (err instanceof SizeLimitExceededError)
+          throw new IdentityProviderUnauthorizedError(`ldap: filter returned multiple results: ${filter}`);
         throw err;
       }
       if (entries.length === 0) throw new IdentityProviderUnauthorizedError(`ldap: no results returned for filter: ${filter}`);

@@ -22,7 +22,15 @@
  * provider's JWKS (issuer, audience, expiry, nonce) and turns claims into an {@link ExternalIdentity}.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+} from 'jose';
 import { ConfigurationError, optionalBoolean, optionalObject, optionalString, optionalStringArray } from '../secrets.js';
 import type { ExternalIdentity, IdentityProviderConfig } from './config.js';
 import { HttpError, httpFetch, jsonObject } from './http.js';
@@ -106,7 +114,8 @@ export interface PendingLoginStore {
 }
 
 export class MemoryPendingLoginStore implements PendingLoginStore {
-  private readonly logins = new Map<string, PendingLogin>();
+  /** Logins by state, with the time they were stored by this store's clock. */
+  private readonly logins = new Map<string, { login: PendingLogin; storedAt: number }>();
 
   constructor(
     private readonly ttl = 10 * 60_000,
@@ -115,15 +124,15 @@ export class MemoryPendingLoginStore implements PendingLoginStore {
 
   put(login: PendingLogin): void {
     const now = this.now();
-    for (const [state, l] of this.logins) if (l.createdAt + this.ttl < now) this.logins.delete(state);
-    this.logins.set(login.state, login);
+    for (const [state, l] of this.logins) if (l.storedAt + this.ttl < now) this.logins.delete(state);
+    this.logins.set(login.state, { login, storedAt: now });
   }
 
   take(state: string): PendingLogin | undefined {
-    const login = this.logins.get(state);
-    if (!login) return undefined;
+    const entry = this.logins.get(state);
+    if (!entry) return undefined;
     this.logins.delete(state);
-    return login.createdAt + this.ttl < this.now() ? undefined : login;
+    return entry.storedAt + this.ttl < this.now() ? undefined : entry.login;
   }
 }
 
@@ -159,7 +168,11 @@ export class OidcIdentityProvider {
   ) {}
 
   /** Builds the provider, discovering endpoints from the issuer when one is configured. */
-  static async create(name: string, options: OidcProviderOptions, deps: { now?: () => number } = {}): Promise<OidcIdentityProvider> {
+  static async create(
+    name: string,
+    options: OidcProviderOptions,
+    deps: { now?: () => number } = {},
+  ): Promise<OidcIdentityProvider> {
     let metadata: Record<string, unknown> | undefined;
     const endpoints: Partial<OidcEndpoints> = { ...options.endpoint };
     if (options.issuer) {
@@ -168,20 +181,26 @@ export class OidcIdentityProvider {
       if (res.status !== 200) throw new OidcError(`oidc: discovery at ${url} answered ${res.status}`);
       metadata = jsonObject(res, url);
       // OpenID Connect Discovery §4.3: the document's issuer must be the one asked for.
-      if (metadata.issuer !== options.issuer) throw new OidcError(`oidc: issuer did not match the issuer returned by provider, expected ${JSON.stringify(options.issuer)} got ${JSON.stringify(metadata.issuer)}`);
-      const pick = (key: string): string | undefined => (typeof metadata![key] === 'string' ? (metadata![key] as string) : undefined);
+      if (metadata.issuer !== options.issuer)
+        throw new OidcError(
+          `oidc: issuer did not match the issuer returned by provider, expected ${JSON.stringify(options.issuer)} got ${JSON.stringify(metadata.issuer)}`,
+        );
+      const pick = (key: string): string | undefined =>
+        typeof metadata![key] === 'string' ? (metadata![key] as string) : undefined;
       endpoints.authURL = pick('authorization_endpoint') ?? endpoints.authURL;
       endpoints.tokenURL = pick('token_endpoint') ?? endpoints.tokenURL;
       endpoints.userInfoURL = pick('userinfo_endpoint') ?? endpoints.userInfoURL;
       endpoints.jwksURL = pick('jwks_uri') ?? endpoints.jwksURL;
       endpoints.endSessionURL = pick('end_session_endpoint') ?? endpoints.endSessionURL;
     }
-    if (!endpoints.authURL || !endpoints.tokenURL) throw new OidcError('oidc: the provider has no authorization or token endpoint');
+    if (!endpoints.authURL || !endpoints.tokenURL)
+      throw new OidcError('oidc: the provider has no authorization or token endpoint');
     return new OidcIdentityProvider(name, options, endpoints as OidcEndpoints, metadata, deps.now ?? Date.now);
   }
 
   static async fromConfig(config: IdentityProviderConfig, deps: { now?: () => number } = {}): Promise<OidcIdentityProvider> {
-    if (config.type !== OIDC_PROVIDER_TYPE) throw new ConfigurationError(`identity provider ${config.name} is of type ${config.type}, not ${OIDC_PROVIDER_TYPE}`);
+    if (config.type !== OIDC_PROVIDER_TYPE)
+      throw new ConfigurationError(`identity provider ${config.name} is of type ${config.type}, not ${OIDC_PROVIDER_TYPE}`);
     return OidcIdentityProvider.create(config.name, parseOidcOptions(config.provider), deps);
   }
 
@@ -214,10 +233,14 @@ export class OidcIdentityProvider {
    * getUserInfo is set) to an identity.
    */
   async completeLogin(params: Record<string, string | undefined>, pending: PendingLogin): Promise<ExternalIdentity> {
-    if (params.error) throw new OidcError(`oidc: the provider refused the sign-in: ${params.error}${params.error_description ? `: ${params.error_description}` : ''}`);
+    if (params.error)
+      throw new OidcError(
+        `oidc: the provider refused the sign-in: ${params.error}${params.error_description ? `: ${params.error_description}` : ''}`,
+      );
     if (params.state !== pending.state) throw new OidcError('oidc: state does not match');
     // RFC 9207: when the provider names itself in the response it must be the expected issuer (mix-up attacks).
-    if (params.iss !== undefined && this.options.issuer && params.iss !== this.options.issuer) throw new OidcError('oidc: the authorization response comes from another issuer');
+    if (params.iss !== undefined && this.options.issuer && params.iss !== this.options.issuer)
+      throw new OidcError('oidc: the authorization response comes from another issuer');
     if (!params.code) throw new OidcError('oidc: the callback carries no code');
 
     const tokenResponse = await this.exchangeCode(params.code, pending);
@@ -245,7 +268,8 @@ export class OidcIdentityProvider {
   /** KubeSphere's claims → identity: sub is the id; email from emailKey; user name from preferredUsernameKey, else name. */
   identityFromClaims(claims: Record<string, unknown>): ExternalIdentity {
     if (typeof claims.sub !== 'string' || !claims.sub) throw new OidcError('missing required claim "sub"');
-    const str = (key: string): string | undefined => (typeof claims[key] === 'string' && claims[key] ? (claims[key] as string) : undefined);
+    const str = (key: string): string | undefined =>
+      typeof claims[key] === 'string' && claims[key] ? (claims[key] as string) : undefined;
     const identity: ExternalIdentity = { uid: claims.sub, username: str(this.options.preferredUsernameKey) ?? str('name') ?? '' };
     const email = str(this.options.emailKey);
     if (email) identity.email = email;
@@ -283,7 +307,10 @@ export class OidcIdentityProvider {
     const res = await httpFetch(this.endpoints.tokenURL, { form, headers, insecureSkipVerify: this.options.insecureSkipVerify });
     const body = jsonObject(res, this.endpoints.tokenURL);
     if (res.status !== 200) {
-      const detail = typeof body.error === 'string' ? `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}` : String(res.status);
+      const detail =
+        typeof body.error === 'string'
+          ? `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}`
+          : String(res.status);
       throw new OidcError(`oidc: failed to get token: ${detail}`);
     }
     return body;
@@ -311,10 +338,15 @@ export class OidcIdentityProvider {
     try {
       if (typeof header.alg === 'string' && header.alg.startsWith('HS')) {
         if (!this.options.clientSecret) throw new OidcError('oidc: an HMAC-signed ID token needs the client secret');
-        ({ payload } = await jwtVerify(idToken, new TextEncoder().encode(this.options.clientSecret), { ...common, algorithms: ['HS256', 'HS384', 'HS512'] }));
+        ({ payload } = await jwtVerify(idToken, new TextEncoder().encode(this.options.clientSecret), {
+          ...common,
+          algorithms: ['HS256', 'HS384', 'HS512'],
+        }));
       } else if (this.endpoints.jwksURL) {
         const supported = this.metadata?.id_token_signing_alg_values_supported;
-        const algorithms = Array.isArray(supported) ? supported.filter((a): a is string => typeof a === 'string' && ASYMMETRIC_ALGS.includes(a)) : ['RS256'];
+        const algorithms = Array.isArray(supported)
+          ? supported.filter((a): a is string => typeof a === 'string' && ASYMMETRIC_ALGS.includes(a))
+          : ['RS256'];
         if (!this.jwks) await this.fetchJwks();
         try {
           ({ payload } = await jwtVerify(idToken, this.jwks!, { ...common, algorithms }));
@@ -330,7 +362,8 @@ export class OidcIdentityProvider {
         payload = decodeJwt(idToken);
         const now = this.now() / 1000;
         if (typeof payload.exp !== 'number' || payload.exp + 60 < now) throw new OidcError('oidc: the ID token has expired');
-        if (this.options.issuer && payload.iss !== this.options.issuer) throw new OidcError('oidc: the ID token comes from another issuer');
+        if (this.options.issuer && payload.iss !== this.options.issuer)
+          throw new OidcError('oidc: the ID token comes from another issuer');
         const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
         if (!aud.includes(this.options.clientID)) throw new OidcError('oidc: the ID token is for another client');
       }
@@ -339,7 +372,8 @@ export class OidcIdentityProvider {
       throw new OidcError(`failed to verify id token: ${(err as Error).message}`);
     }
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    if (aud.length > 1 && payload.azp !== this.options.clientID) throw new OidcError('failed to verify id token: azp is not this client');
+    if (aud.length > 1 && payload.azp !== this.options.clientID)
+      throw new OidcError('failed to verify id token: azp is not this client');
     if (payload.nonce !== nonce) throw new OidcError('failed to verify id token: nonce does not match');
     return payload;
   }
