@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     // --- the server under test -------------------------------------------------------------
     const nodeArgs = [...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []), ...EXTRA_SERVER_NODE_ARGS];
     const started = await spawnNode(
-      [...nodeArgs, CLI, 'server', '--data-dir', dataDir, '--port', '0'],
+      [...nodeArgs, CLI, 'server', '--data-dir', dataDir, '--port', '0', '--platform-port', '0', '--nodes', '0'],
       /Kubernetes API: (https:\/\/[^\s]+)/,
     );
     server = started.child;

@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   try {
     const nodeArgs = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
     const started = await spawnNode(
-      [...nodeArgs, CLI, 'server', '--data-dir', dataDir, '--port', '0'],
+      [...nodeArgs, CLI, 'server', '--data-dir', dataDir, '--port', '0', '--platform-port', '0', '--nodes', '0'],
       /Kubernetes API: (https:\/\/[^\s]+)/,
     );
     server = started.child;

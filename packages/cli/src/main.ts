@@ -4,17 +4,21 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiServer } from '@canopy/kube-apiserver';
+import { startAllInOne } from './all-in-one.js';
 
 const USAGE = `Usage: canopy <command> [flags]
 
 Commands:
-  server      Run the all-in-one control plane (embedded Kubernetes API server)
+  server      Run Canopy: all-in-one (embedded Kubernetes, simulated nodes, platform), or the
+              platform over an existing cluster with --kubeconfig
   version     Print the version
 
 Flags of 'canopy server':
   --data-dir DIR        Where state, certificates and the admin kubeconfig live (default ./.canopy)
   --port P              HTTPS port of the Kubernetes API (default 6443; 0 picks a free port)
+  --platform-port P     HTTP port of the platform and console (default 30880; 0 picks a free port)
+  --nodes N             Simulated nodes in all-in-one mode (default 3)
+  --kubeconfig FILE     Run the platform over this cluster instead of the embedded one
   --host ADDR           Address to listen on (default 127.0.0.1)
   --history-window N    Revisions of history kept for watches and paging (default 10000)
   --compaction-interval S  Seconds between compactions of older history (default 300)
@@ -52,6 +56,9 @@ async function server(argv: string[]): Promise<void> {
         host: { type: 'string', default: '127.0.0.1' },
         'history-window': { type: 'string', default: '10000' },
         'compaction-interval': { type: 'string', default: '300' },
+        'platform-port': { type: 'string', default: '30880' },
+        nodes: { type: 'string', default: '3' },
+        kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -83,21 +90,38 @@ async function server(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const platformPort = Number(values['platform-port']);
+  if (!Number.isInteger(platformPort) || platformPort < 0 || platformPort > 65535) {
+    process.stderr.write(`canopy server: --platform-port must be 0-65535, got "${values['platform-port']}"\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const nodes = Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 5000) {
+    process.stderr.write(`canopy server: --nodes must be an integer 0-5000, got "${values.nodes}"\n`);
+    process.exitCode = 2;
+    return;
+  }
   const dataDir = resolve(values['data-dir']);
-  const apiServer = await ApiServer.start({
+  const running = await startAllInOne({
     dataDir,
-    port,
     host: values.host,
+    apiPort: port,
+    platformPort,
     historyWindow,
     compactionIntervalMs: compactionSeconds * 1000,
+    nodes,
+    kubeconfig: values.kubeconfig ? resolve(values.kubeconfig) : undefined,
     log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
   });
+  const apiServer = running.apiServer;
   process.stdout.write(
     [
       `Canopy is running.`,
-      `  Kubernetes API: ${apiServer.url}`,
-      `  Admin kubeconfig: ${apiServer.kubeconfigPath}`,
-      `  Try: kubectl --kubeconfig ${apiServer.kubeconfigPath} get namespaces`,
+      ...(apiServer
+        ? [`  Kubernetes API: ${apiServer.url}`, `  Admin kubeconfig: ${apiServer.kubeconfigPath}`, `  Try: kubectl --kubeconfig ${apiServer.kubeconfigPath} get namespaces`]
+        : [`  Cluster: ${values.kubeconfig}`]),
+      `  Platform API: ${running.platform.url}`,
       '',
     ].join('\n'),
   );
@@ -106,7 +130,7 @@ async function server(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`${new Date().toISOString()} ${signal}: shutting down\n`);
-    apiServer.close().then(
+    running.close().then(
       () => process.exit(0),
       (err) => {
         process.stderr.write(`shutdown failed: ${String(err)}\n`);

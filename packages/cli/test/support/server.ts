@@ -14,6 +14,8 @@ export const canopyBin = join(repoRoot, 'packages', 'cli', 'bin', 'canopy.js');
 export interface RunningServer {
   dataDir: string;
   url: string;
+  /** The platform front (http://host:port). */
+  platformUrl: string;
   port: number;
   kubeconfig: string;
   process: ChildProcess;
@@ -32,18 +34,19 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'canopy-test-'));
-  const args = [canopyBin, 'server', '--data-dir', dataDir, '--port', String(options.port ?? 0), ...(options.extraArgs ?? [])];
+  const args = [canopyBin, 'server', '--data-dir', dataDir, '--port', String(options.port ?? 0), '--platform-port', '0', ...(options.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const urls = await new Promise<{ api: string; platform: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 30s:\n${out}`)), 30_000);
     const check = () => {
       const m = /Kubernetes API: (https:\/\/\S+)/.exec(out);
-      if (m) {
+      const p = /Platform API: (http:\/\/\S+)/.exec(out);
+      if (m && p) {
         clearTimeout(timer);
-        resolve(m[1]);
+        resolve({ api: m[1], platform: p[1] });
       }
     };
     child.stdout!.on('data', check);
@@ -52,10 +55,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  const url = urls.api;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     dataDir,
     url,
+    platformUrl: urls.platform,
     port: Number(new URL(url).port),
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),
     process: child,
