@@ -5,3 +5,4 @@ export * from './resource-types.js';
 export * from './server/types.js';
 export { PlatformFront } from './server/front.js';
 export * from './audit/audit-log.js';
+export * from './auth/index.js';

@@ -504,3 +504,40 @@ test('token review (deprecated /oauth/authenticate) answers for valid tokens onl
   assert.equal((bad.body as { kind: string; reason: string }).reason, 'BadRequest');
   assert.deepEqual(h.errors, []);
 });
+
+test('the gateway authenticates Authorization headers: Bearer tokens and Basic credentials', async () => {
+  const h = await harness();
+  const tokens = (await h.oauth.token(passwordForm('alice', PASSWORDS.alice), CTX)).body as Record<string, string>;
+  const uid = h.users.get('alice')!.metadata.uid;
+  assert.deepEqual(await h.oauth.authenticateHeaders({ authorization: `Bearer ${tokens.access_token}` }, CTX), {
+    name: 'alice',
+    uid,
+    groups: ['system:authenticated'],
+    extra: {},
+  });
+  assert.equal(await h.oauth.authenticateHeaders({}, CTX), undefined);
+  assert.equal(await h.oauth.authenticateHeaders({ authorization: `Bearer ${tokens.refresh_token}` }, CTX), 'invalid');
+  assert.equal(await h.oauth.authenticateHeaders({ authorization: 'Bearer not-a-token' }, CTX), 'invalid');
+  assert.equal(await h.oauth.authenticateHeaders({ authorization: 'Negotiate abc' }, CTX), 'invalid');
+
+  const basic = (user: string, password: string) => ({
+    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+  });
+  const recordsBefore = h.records.listForUser('alice').length;
+  assert.deepEqual(await h.oauth.authenticateHeaders(basic('alice', PASSWORDS.alice), CTX), {
+    name: 'alice',
+    uid,
+    groups: ['system:authenticated'],
+    extra: {},
+  });
+  assert.equal(h.records.listForUser('alice').length, recordsBefore, 'a Basic success on every request leaves no record');
+  assert.equal(await h.oauth.authenticateHeaders(basic('alice', 'Wr0ngPassword'), CTX), 'invalid');
+  const failures = h.records.listForUser('alice').filter((r) => !r.spec.success);
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0].spec.type, 'Basic');
+  assert.equal(await h.oauth.authenticateHeaders(basic('carol', PASSWORDS.carol), CTX), 'invalid');
+  // The first-start admin's token says a password change is due.
+  const admin = (await h.oauth.token(passwordForm('admin', PASSWORDS.admin), CTX)).body as Record<string, string>;
+  const adminUser = await h.oauth.authenticateHeaders({ authorization: `Bearer ${admin.access_token}` }, CTX);
+  assert.deepEqual(adminUser !== 'invalid' && adminUser?.extra, { uninitialized: ['true'] });
+});

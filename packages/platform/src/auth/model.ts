@@ -6,21 +6,25 @@
  */
 import type { KubeObject, ObjectMeta } from '@canopy/apimachinery';
 
-export const IAM_API_VERSION = 'iam.kubesphere.io/v1beta1';
+// The names the iam package already defines are shared, not repeated.
+import {
+  GLOBAL_ROLE_ANNOTATION,
+  IAM_API_VERSION,
+  PRE_REGISTRATION_USER,
+  UNINITIALIZED_ANNOTATION,
+  USER_REFERENCE_LABEL,
+} from '../iam/types.js';
+export { GLOBAL_ROLE_ANNOTATION, IAM_API_VERSION, PRE_REGISTRATION_USER, UNINITIALIZED_ANNOTATION, USER_REFERENCE_LABEL };
+
 export const KUBESPHERE_NAMESPACE = 'kubesphere-system';
 
 /** Annotations and labels with KubeSphere's names (kubesphere.io/api/iam/v1beta1 constants). */
-export const UNINITIALIZED_ANNOTATION = 'iam.kubesphere.io/uninitialized';
-export const GLOBAL_ROLE_ANNOTATION = 'iam.kubesphere.io/globalrole';
 export const LAST_PASSWORD_CHANGE_TIME_ANNOTATION = 'iam.kubesphere.io/last-password-change-time';
 /** `iam.kubesphere.io/identity-provider.<idp>: <uid at the idp>` links a user to an external identity. */
 export const IDENTITY_PROVIDER_ANNOTATION = 'iam.kubesphere.io/identity-provider';
-export const USER_REFERENCE_LABEL = 'iam.kubesphere.io/user-ref';
 /** Label KubeSphere's configuration Secrets carry (`config.kubesphere.io/type: oauthclient|identityprovider`). */
 export const CONFIG_TYPE_LABEL = 'config.kubesphere.io/type';
 
-/** The user a token is issued to while a new external identity waits for the confirm step (mappingMethod manual). */
-export const PRE_REGISTRATION_USER = 'system:pre-registration';
 /** Keys of a token's `extra` claim. */
 export const EXTRA_IDENTITY_PROVIDER = 'idp';
 export const EXTRA_UID = 'uid';

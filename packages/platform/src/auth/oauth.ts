@@ -20,7 +20,9 @@
  * {@link OAuthServer.authenticatePassword} (Basic).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { StatusError } from '@canopy/apimachinery';
+import { ALL_AUTHENTICATED_GROUP, PRE_REGISTRATION_GROUP } from '../iam/types.js';
 import {
   EXTRA_UNINITIALIZED,
   LOGIN_TYPES,
@@ -167,6 +169,14 @@ const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 /** A bcrypt hash of a random string: compared against when the user does not exist, so that timing does not tell names apart. */
 const DUMMY_HASH = '$2b$10$AtC9BM4.6nyUW0guvPteFeYwrH2mbDjCjqZCri4xeLEsKWJ5rH5i2';
+
+/** An authenticated caller of the API, in the shape of the platform front's PlatformUser. */
+export interface AuthenticatedUser {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
 
 export interface RequestContext {
   /** Client address (X-Forwarded-For resolved by the server). */
@@ -466,7 +476,12 @@ export class OAuthServer {
   async authenticatePassword(
     username: string,
     password: string,
-    ctx: RequestContext & { provider?: string; loginType?: LoginType },
+    ctx: RequestContext & {
+      provider?: string;
+      loginType?: LoginType;
+      /** False for credentials sent with every request (Basic): only failures are recorded then. */
+      recordSuccess?: boolean;
+    },
   ): Promise<PasswordAuthentication> {
     const loginType = ctx.loginType ?? LOGIN_TYPES.Token;
     if (ctx.provider) return this.authenticateWithProvider(ctx.provider, username, password, { ...ctx, loginType });
@@ -492,7 +507,8 @@ export class OAuthServer {
       });
       return { ok: false, reason: 'incorrect_password' };
     }
-    await this.recordAttempt(user, { type: loginType, sourceIP: ctx.sourceIP, userAgent: ctx.userAgent });
+    if (ctx.recordSuccess !== false)
+      await this.recordAttempt(user, { type: loginType, sourceIP: ctx.sourceIP, userAgent: ctx.userAgent });
     return { ok: true, subject: this.subjectOf(user), user, preRegistration: false };
   }
 
@@ -906,6 +922,52 @@ export class OAuthServer {
   /** Authenticates a bearer token for the gateway (access and static tokens). Throws {@link TokenError}. */
   authenticateToken(token: string): Promise<VerifiedToken> {
     return this.tokens.verify(token);
+  }
+
+  /**
+   * The gateway's authentication of an API request from its Authorization header: a Bearer token
+   * (access or static), or Basic credentials of a platform user (KubeSphere's basic authenticator;
+   * only failures leave LoginRecords, so that they still count towards a lock). Returns the user,
+   * `'invalid'` for credentials that do not authenticate (401), or undefined without credentials.
+   */
+  async authenticateHeaders(
+    headers: IncomingHttpHeaders,
+    ctx: RequestContext,
+  ): Promise<AuthenticatedUser | 'invalid' | undefined> {
+    const header = headers.authorization?.trim();
+    if (!header) return undefined;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+    if (bearer) {
+      try {
+        const verified = await this.tokens.verify(bearer[1]);
+        const groups =
+          verified.username === PRE_REGISTRATION_USER ? [PRE_REGISTRATION_GROUP] : [...verified.groups, ALL_AUTHENTICATED_GROUP];
+        return { name: verified.username, ...(verified.uid ? { uid: verified.uid } : {}), groups, extra: verified.extra };
+      } catch (err) {
+        if (err instanceof TokenError) return 'invalid';
+        throw err;
+      }
+    }
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+    if (basic) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return 'invalid';
+      const result = await this.authenticatePassword(decoded.slice(0, colon), decoded.slice(colon + 1), {
+        ...ctx,
+        loginType: LOGIN_TYPES.BasicAuth,
+        recordSuccess: false,
+      });
+      if (!result.ok || result.preRegistration) return 'invalid';
+      const user = result.user!;
+      return {
+        name: result.subject.name,
+        ...(result.subject.uid ? { uid: result.subject.uid } : {}),
+        groups: [...(user.spec.groups ?? []), ALL_AUTHENTICATED_GROUP],
+        extra: result.subject.extra ?? {},
+      };
+    }
+    return 'invalid';
   }
 
   /** POST /oauth/authenticate: KubeSphere's (deprecated) webhook TokenReview. */
