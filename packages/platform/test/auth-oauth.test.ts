@@ -12,8 +12,12 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
   DEFAULT_OAUTH_CLIENT,
   TokenError,
+  buildFirstStartAdmin,
   buildOAuthClientSecret,
+  checkPasswordPolicy,
+  hashPassword,
   parseOAuthClientSecret,
+  withChangedPassword,
   validateOAuthClient,
   type OAuthResponse,
 } from '../src/auth/index.js';
@@ -540,4 +544,25 @@ test('the gateway authenticates Authorization headers: Bearer tokens and Basic c
   const admin = (await h.oauth.token(passwordForm('admin', PASSWORDS.admin), CTX)).body as Record<string, string>;
   const adminUser = await h.oauth.authenticateHeaders({ authorization: `Bearer ${admin.access_token}` }, CTX);
   assert.deepEqual(adminUser !== 'invalid' && adminUser?.extra, { uninitialized: ['true'] });
+});
+
+test('first start: a generated admin password signs in once with the password change flag, which a change clears', async () => {
+  const h = await harness();
+  const { user, password } = await buildFirstStartAdmin();
+  assert.deepEqual(checkPasswordPolicy(password), { valid: true });
+  assert.ok(!JSON.stringify(user).includes(password), 'only the hash is stored');
+  h.users.put(user);
+  const first = await h.oauth.token(passwordForm('admin', password), CTX);
+  assert.equal(first.status, 200);
+  const firstUser = await h.oauth.authenticateToken((first.body as { access_token: string }).access_token);
+  assert.deepEqual(firstUser.extra, { uninitialized: ['true'] });
+
+  const changed = withChangedPassword(h.users.get('admin')!, await hashPassword('N3w-admin-pass'), h.clock.now());
+  assert.equal(changed.metadata.annotations?.['iam.kubesphere.io/uninitialized'], undefined);
+  assert.equal(changed.metadata.annotations?.['iam.kubesphere.io/globalrole'], 'platform-admin');
+  h.users.put(changed);
+  h.tokens.revokeAllOf('admin');
+  assert.equal((await h.oauth.token(passwordForm('admin', password), CTX)).status, 400);
+  const after = await h.oauth.token(passwordForm('admin', 'N3w-admin-pass'), CTX);
+  assert.deepEqual((await h.oauth.authenticateToken((after.body as { access_token: string }).access_token)).extra, {});
 });

@@ -2,6 +2,7 @@
 export * from './duration.js';
 export * from './model.js';
 export * from './passwords.js';
+export * from './bootstrap.js';
 export * from './token-store.js';
 export * from './tokens.js';
 export * from './login-security.js';
