@@ -26,7 +26,10 @@ import { SqliteRevisionStore } from './storage/sqlite-store.js';
 import type { RevisionStore } from './storage/types.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './server/discovery.js';
 import { chooseDiscovery, parseAccept } from './server/negotiation.js';
-import { buildHttpFront } from './server/http.js';
+import { buildHttpFront, type UpgradeRequest } from './server/http.js';
+import { metricsResources } from './server/metrics-api.js';
+import type { MetricsProvider, NodeConnector } from './server/node-connector.js';
+import { StreamingEndpoints, streamKind, streamVerb } from './server/streams.js';
 import { AdmissionChain } from './server/admission.js';
 import { forbidden, impersonatedUser, nonResourceAttributes, resourceAttributes, type Authorizer } from './server/authorization.js';
 import { RbacAuthorizer } from './auth/rbac.js';
@@ -92,6 +95,9 @@ export class ApiServer {
   private readonly serviceAccounts: ServiceAccountControllers;
   private readonly lookup: ObjectLookup;
   private readonly documents = new Map<string, unknown>();
+  /** pods/log, exec, attach, portforward, proxy and nodes/proxy, served against the node connector. */
+  private readonly streams: StreamingEndpoints;
+  private metricsDefinitions: ResourceDefinition[] = [];
   private compaction?: NodeJS.Timeout;
   private ready = false;
   private closed = false;
@@ -125,6 +131,7 @@ export class ApiServer {
     this.quotas = new ResourceQuotaController(store, this.registry, this.objects, quotaUsage, options.log);
     this.serviceAccounts = new ServiceAccountControllers(store, this.registry, this.objects, pki.ca.cert, options.log);
     this.lookup = objectLookup(this.objects, this.registry);
+    this.streams = new StreamingEndpoints(this.objects, this.registry, options.log);
     this.rest.registerAction('', 'serviceaccounts', 'token', tokenRequestAction(tokens, this.objects, this.registry));
     this.rest.registerAction('authentication.k8s.io', 'tokenreviews', '', tokenReviewAction(tokens, this.lookup));
     this.rest.registerAction('authentication.k8s.io', 'selfsubjectreviews', '', selfSubjectReviewAction());
@@ -161,6 +168,7 @@ export class ApiServer {
         return bearerAuthenticator(this.tokens, this.lookup)(Array.isArray(header) ? header[0] : header);
       },
       logErrors: (err, req) => log?.(`error serving ${req.method} ${req.url.split('?')[0]}: ${(err as Error)?.stack ?? String(err)}`),
+      upgrade: (request) => this.upgrade(request),
     });
     this.bootstrap();
     // Stored CRDs are served before the server listens, so their objects are reachable at once.
@@ -209,12 +217,45 @@ export class ApiServer {
     this.quotas.stop();
     this.crds.stop();
     this.rbacPolicy.close();
+    this.streams.close();
     await this.http?.close();
     this.store.close();
   }
 
-  /** Routes one authenticated request. */
-  handle(req: ApiRequest): ApiResponse {
+  /**
+   * The kubelets' side of the streaming subresources (logs, exec, attach, port-forward, node
+   * proxy); in all-in-one mode the simulator. Without one those requests answer 503.
+   */
+  setNodeConnector(connector: NodeConnector | undefined): void {
+    this.streams.connector = connector;
+  }
+
+  /** Serves `metrics.k8s.io` from a provider while one is set (discovery lists the group only then). */
+  setMetricsProvider(provider: MetricsProvider | undefined): void {
+    for (const def of this.metricsDefinitions) this.registry.remove(def.group, def.version, def.resource);
+    this.metricsDefinitions = provider ? metricsResources(provider) : [];
+    for (const def of this.metricsDefinitions) this.registry.add(def);
+  }
+
+  /** An upgrade request (exec, attach, port-forward), authenticated by the HTTP front. */
+  private upgrade(request: UpgradeRequest): void {
+    const path = request.path.length > 1 && request.path.endsWith('/') ? request.path.slice(0, -1) : request.path;
+    let req: ApiRequest = { method: request.method, path, query: request.query, headers: request.raw.headers, user: request.user };
+    const impersonated = impersonatedUser(req.user, req.headers, this.authorizer);
+    if (impersonated) req = { ...req, user: impersonated };
+    const info = parseResourcePath(req.method, path, false);
+    if (!info || !streamKind(info)) throw errors.badRequest('upgrade requests are served only for pods/exec, pods/attach and pods/portforward');
+    const attributes = { ...resourceAttributes(req.user, info), verb: streamVerb(info) };
+    const decision = this.authorizer.authorize(attributes);
+    if (!decision.allowed) throw forbidden(attributes, decision.reason);
+    this.streams.upgrade(req, info, request.raw, request.socket, request.head);
+  }
+
+  /**
+   * Routes one authenticated request. Answers synchronously except for the streaming
+   * subresources (logs, proxies), which wait on the node connector.
+   */
+  handle(req: ApiRequest): ApiResponse | Promise<ApiResponse> {
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
     const impersonated = impersonatedUser(req.user, req.headers, this.authorizer);
     if (impersonated) req = { ...req, user: impersonated };
@@ -270,6 +311,7 @@ export class ApiServer {
       return jsonResponse(200, apiResourceList(this.registry, group, version));
     }
     if (!info) throw errors.pathNotFound();
+    if (streamKind(info)) return this.streams.serve(req, info);
     return this.rest.handle(req, info);
   }
 

@@ -30,3 +30,4 @@ export {
   type RbacWriteCheck,
 } from './auth/rbac.js';
 export { defaultClusterRoles, defaultClusterRoleBindings, defaultRoles, defaultRoleBindings } from './auth/bootstrap-policy.js';
+export type * from './server/node-connector.js';

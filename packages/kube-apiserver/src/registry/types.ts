@@ -76,6 +76,18 @@ export interface ResourceDefinition {
    * its create is an action; discovery lists it with the create verb only.
    */
   virtual?: boolean;
+  /**
+   * A read-only resource whose objects come from a provider rather than the store (the
+   * metrics.k8s.io kinds, which metrics-server computes on each request): get and list only,
+   * never stored or watched; every other verb is 405.
+   */
+  provided?: ProvidedObjects;
+}
+
+/** The source of a provided resource's objects, asked on every read. */
+export interface ProvidedObjects {
+  /** Every object, or one namespace's (namespaced resources). */
+  list(namespace?: string): KubeObject[];
 }
 
 /** A subresource served by an action handler (serviceaccounts/token, pods/log, pods/eviction…), for discovery. */

@@ -4,6 +4,7 @@
  * Kubernetes Status; nothing a client sends can make it answer 5xx or stop the process.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex, Readable } from 'node:stream';
 import { encodeKubernetesProtobuf, errors, isStatusError, StatusError } from '@canopy/apimachinery';
@@ -21,8 +22,24 @@ export interface HttpFrontOptions {
   publicPaths: Set<string>;
   /** Extra authenticators tried after the client certificate (bearer tokens, later). */
   /** Returns the user, undefined when the request carries no such credentials, 'invalid' when it carries bad ones. */
-  authenticate?: (req: FastifyRequest) => UserInfo | undefined | 'invalid' | Promise<UserInfo | undefined | 'invalid'>;
+  authenticate?: (req: { headers: IncomingHttpHeaders }) => UserInfo | undefined | 'invalid' | Promise<UserInfo | undefined | 'invalid'>;
   logErrors?: (err: unknown, req: FastifyRequest) => void;
+  /**
+   * Protocol upgrades (WebSocket, SPDY/3.1: exec, attach, port-forward), after authentication.
+   * Throwing before the socket is taken over answers the request with that Status.
+   */
+  upgrade?: (request: UpgradeRequest) => void | Promise<void>;
+}
+
+export interface UpgradeRequest {
+  raw: IncomingMessage;
+  socket: Duplex;
+  /** Bytes already read past the request head (the start of the upgraded protocol). */
+  head: Buffer;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  user: UserInfo;
 }
 
 /** The user a verified client certificate names: CN is the user, each O a group (as kube does). */
@@ -97,6 +114,18 @@ function writeRawClientError(err: Error & { code?: string }, socket: Duplex): vo
   );
 }
 
+/** Answers a not-yet-upgraded request with a Status and closes the connection. */
+export function writeStatusToSocket(socket: Duplex, err: StatusError): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = statusBody(err);
+  socket.end(
+    `HTTP/1.1 ${err.code} ${STATUS_CODES[err.code] ?? 'Error'}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 function statusBody(err: StatusError): string {
   return JSON.stringify(err.status);
 }
@@ -126,6 +155,37 @@ export function buildHttpFront(options: HttpFrontOptions): FastifyInstance {
     sendError(reply, toStatusError(err, options, req), req.headers.accept);
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, errors.pathNotFound(), req.headers.accept));
+
+  if (options.upgrade) {
+    const upgrade = options.upgrade;
+    // Node emits requests carrying `Upgrade` here instead of to the router.
+    app.server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      void (async () => {
+        const target = raw.url ?? '/';
+        const queryAt = target.indexOf('?');
+        let user: UserInfo | undefined = userFromCertificate(socket as TLSSocket);
+        if (!user && options.authenticate) {
+          const found = await options.authenticate(raw);
+          if (found === 'invalid') return writeStatusToSocket(socket, errors.unauthorized());
+          user = found;
+        }
+        if (!user) return writeStatusToSocket(socket, errors.unauthorized());
+        await upgrade({
+          raw,
+          socket,
+          head,
+          method: raw.method ?? 'GET',
+          path: queryAt < 0 ? target : target.slice(0, queryAt),
+          query: new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1)),
+          user,
+        });
+      })().catch((err: unknown) => {
+        if (!isStatusError(err)) options.logErrors?.(err, { method: raw.method, url: raw.url } as FastifyRequest);
+        writeStatusToSocket(socket, isStatusError(err) ? err : errors.internal((err as Error)?.message ?? 'unexpected error'));
+      });
+    });
+  }
 
   app.all('/*', async (req, reply) => {
     // The path is taken as sent: URL parsing would resolve "." and ".." segments, which in the

@@ -85,8 +85,11 @@ export interface NodeConnector {
    * nothing listens there; otherwise the connector owns the stream until either side ends it.
    */
   portForward(pod: KubeObject, port: number, stream: Duplex): Promise<void>;
-  /** A request to the node's kubelet endpoints (`/metrics/cadvisor`, `/metrics/resource`, `/healthz`, `/pods`, …). */
-  proxyNode(node: KubeObject, method: string, path: string, query: URLSearchParams): Promise<KubeletResponse>;
+  /**
+   * A request to the node's kubelet endpoints (`/metrics/cadvisor`, `/metrics/resource`, `/healthz`, `/pods`, …),
+   * as `nodes/NAME/proxy/<path>` forwards it; `body` is the request body of writes.
+   */
+  proxyNode(node: KubeObject, method: string, path: string, query: URLSearchParams, body?: Buffer): Promise<KubeletResponse>;
 }
 
 /** `metrics.k8s.io/v1beta1` objects, as metrics-server serves them. */

@@ -94,6 +94,7 @@ export class RestHandler {
       return action.handle({ req, info, def, body, writeOptions: () => this.writeOptions(req), respond: (status, object) => this.respond(req, status, object) });
     }
     if (def.virtual) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    if (def.provided) return this.provided(req, def, info);
     if (sub && !(sub === 'status' && def.subresources?.status) && !(sub === 'scale' && def.subresources?.scale) && !(sub === 'finalize' && def.kind === 'Namespace' && !def.group)) {
       throw errors.pathNotFound();
     }
@@ -294,6 +295,41 @@ export class RestHandler {
           sink,
         ),
     };
+  }
+
+  /**
+   * A provided resource (see ResourceDefinition.provided): get and list from its provider, with
+   * label and field selectors and the same representations as stored kinds; nothing else.
+   */
+  private provided(req: ApiRequest, def: ResourceDefinition, info: ResourceRequestInfo): ApiResponse {
+    if (info.subresource) throw errors.pathNotFound();
+    if (info.verb !== 'get' && info.verb !== 'list') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    const items = def.provided!.list(def.namespaced && info.namespace ? info.namespace : undefined);
+    const apiVersion = apiVersionOf(def.group, def.version);
+    const typed = (o: KubeObject): KubeObject => ({ ...o, kind: def.kind, apiVersion });
+    if (info.verb === 'get') {
+      const object = items.find((o) => o.metadata.name === info.name && (!def.namespaced || o.metadata.namespace === info.namespace));
+      if (!object) throw errors.notFound(this.objects.ref(def), info.name);
+      const rep = chooseRepresentation(header(req, 'accept'), false);
+      if (rep.kind === 'table') return this.body(200, toTable(def, [typed(object)], { resourceVersion: '' }, req.query.get('includeObject') ?? 'Metadata', rep.version), rep);
+      if (rep.kind === 'partial') return this.body(200, { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${rep.version}`, metadata: object.metadata }, rep);
+      return this.body(200, typed(object), rep);
+    }
+    const rep = chooseRepresentation(header(req, 'accept'), true);
+    const labelSelector = req.query.get('labelSelector');
+    const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
+    const fieldSelector = req.query.get('fieldSelector');
+    const fields = fieldSelector ? this.fieldMatcher(def, fieldSelector) : undefined;
+    const selected = items
+      .filter((o) => (!labels || matchesLabels(labels, o.metadata.labels ?? {})) && (!fields || fields(o)))
+      .map(typed)
+      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+    if (rep.kind === 'table') return this.body(200, toTable(def, selected, { resourceVersion: '' }, req.query.get('includeObject') ?? 'Metadata', rep.version), rep);
+    if (rep.kind === 'partial') {
+      const partial = selected.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${rep.version}`, metadata: o.metadata }));
+      return this.body(200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${rep.version}`, metadata: {}, items: partial }, rep);
+    }
+    return this.body(200, { kind: def.listKind, apiVersion, metadata: {}, items: selected }, rep);
   }
 
   // ---- writes --------------------------------------------------------------------------------
