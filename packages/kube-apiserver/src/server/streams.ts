@@ -423,7 +423,7 @@ export class StreamingEndpoints {
    * when the connection does, which is what kubectl waits for.
    */
   private portForwardStreams(pod: KubeObject, connector: NodeConnector) {
-    const pending = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();
+    const pending = new Map<string, { error?: SpdyStream; data?: SpdyStream; timer?: NodeJS.Timeout }>();
     const podLabel = `${pod.metadata.name}_${pod.metadata.namespace}`;
     const uid = pod.metadata.uid ?? '';
     const start = (error: SpdyStream, data: SpdyStream) => {
@@ -466,21 +466,24 @@ export class StreamingEndpoints {
           stream.resume();
         }
         if (entry.error && entry.data) {
+          clearTimeout(entry.timer);
           pending.delete(requestId);
           start(entry.error, entry.data);
         } else {
           pending.set(requestId, entry);
-          const timer = setTimeout(() => {
-            if (pending.get(requestId) === entry) {
-              pending.delete(requestId);
-              entry.error?.reset();
-              entry.data?.reset();
-            }
+          // The other stream of the pair must follow; the kubelet gives up on a lone one too.
+          entry.timer = setTimeout(() => {
+            pending.delete(requestId);
+            entry.error?.reset();
+            entry.data?.reset();
           }, STREAM_CREATION_TIMEOUT_MS);
-          timer.unref();
+          entry.timer.unref();
         }
       },
-      closed: () => pending.clear(),
+      closed: () => {
+        for (const entry of pending.values()) clearTimeout(entry.timer);
+        pending.clear();
+      },
     };
   }
 
