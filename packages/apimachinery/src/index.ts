@@ -13,3 +13,4 @@ export * from './patch/strategic-merge-patch.js';
 export * from './protobuf/decode.js';
 export * from './apply/index.js';
 export * from './protobuf/encode.js';
+export * from './quota.js';

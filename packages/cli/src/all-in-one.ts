@@ -100,7 +100,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       const admin = new KubeClient(adminTransport, { userAgent: 'canopy' });
       await ensurePlatformIdentity(admin);
 
-      const manager = new ControllerManager({ transport: adminTransport, factories: controllerFactories(), log: options.log });
+      const manager = new ControllerManager({ transport: adminTransport, factories: controllerFactories({ rootCaCert: server.pki.ca.cert }), log: options.log });
       await manager.start();
       closers.push(() => manager.stop());
 

@@ -1,6 +1,30 @@
 /** Every controller the all-in-one controller manager runs, in start order. */
 import type { ControllerFactory } from './context.js';
+import { garbageCollectorController } from './garbage-collector.js';
+import { namespaceController } from './namespace-controller.js';
+import { resourceQuotaController } from './resource-quota.js';
+import { rootCaCertPublisher, serviceAccountController } from './service-accounts.js';
 
-export function controllerFactories(): ControllerFactory[] {
-  return [];
+export interface ControllerFactoriesOptions {
+  /** The cluster CA bundle (PEM) the root-ca-cert-publisher puts in every namespace (kube's --root-ca-file). */
+  rootCaCert?: string;
+}
+
+/**
+ * The controllers that used to run inside the API server and that every cluster needs for its
+ * objects' lifecycle: garbage collection, namespace deletion, quota status, the `default`
+ * ServiceAccount and the root CA ConfigMap of every namespace.
+ */
+export function lifecycleControllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
+  return [
+    garbageCollectorController,
+    namespaceController,
+    resourceQuotaController,
+    serviceAccountController,
+    ...(options.rootCaCert ? [rootCaCertPublisher(options.rootCaCert)] : []),
+  ];
+}
+
+export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
+  return [...lifecycleControllerFactories(options)];
 }

@@ -1,7 +1,8 @@
 /**
  * The embedded API server: wires storage, the resource registry, the object pipeline, the
- * REST handler, discovery, OpenAPI, the lifecycle controllers (garbage collection, namespace
- * deletion) and the HTTPS front. `ApiServer.start` is what `canopy server` runs.
+ * REST handler, discovery, OpenAPI, the CRD controller and the HTTPS front. `ApiServer.start` is
+ * what `canopy server` runs; garbage collection, namespace deletion, quota status and the
+ * per-namespace ServiceAccount and CA ConfigMap are kube-controller-manager's (packages/controllers).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,9 +46,8 @@ import {
 } from './auth/rbac-server.js';
 import { namespaceLifecycle } from './server/admission-plugins.js';
 import { limitRanger } from './server/limit-ranger.js';
-import { QuotaUsage, resourceQuotaAdmission, ResourceQuotaController } from './server/quota.js';
-import { serviceAccountAdmission, ServiceAccountControllers } from './server/service-accounts.js';
-import { LifecycleControllers } from './server/lifecycle.js';
+import { QuotaUsage, resourceQuotaAdmission } from './server/quota.js';
+import { serviceAccountAdmission } from './server/service-accounts.js';
 import { CustomResourceDefinitionController } from './crd/controller.js';
 import { ObjectService } from './server/objects.js';
 import { parseResourcePath } from './server/request-info.js';
@@ -87,12 +87,8 @@ export class ApiServer {
   readonly url: string;
   readonly kubeconfigPath: string;
   private readonly rest: RestHandler;
-  private readonly lifecycle: LifecycleControllers;
   /** Names, establishes, serves and finalizes CustomResourceDefinitions. */
   readonly crds: CustomResourceDefinitionController;
-  /** kube-controller-manager's resourcequota, serviceaccount and root-ca-cert-publisher controllers. */
-  private readonly quotas: ResourceQuotaController;
-  private readonly serviceAccounts: ServiceAccountControllers;
   private readonly lookup: ObjectLookup;
   private readonly documents = new Map<string, unknown>();
   /** pods/log, exec, attach, portforward, proxy and nodes/proxy, served against the node connector. */
@@ -122,14 +118,11 @@ export class ApiServer {
     this.admission = new AdmissionChain([namespaceLifecycle(store), limitRanger(store), serviceAccountAdmission(store), rbacEscalationAdmission(this.rbac)]);
     this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
-    this.lifecycle = new LifecycleControllers(store, this.registry, this.objects, options.log);
     this.crds = new CustomResourceDefinitionController(store, this.registry, this.objects, options.log);
     this.admission.add(this.crds.admission());
     // ResourceQuota goes last, as in kube, so it charges the object every other plug-in has shaped.
     const quotaUsage = new QuotaUsage(store, this.registry, this.objects);
     this.admission.add(resourceQuotaAdmission(quotaUsage));
-    this.quotas = new ResourceQuotaController(store, this.registry, this.objects, quotaUsage, options.log);
-    this.serviceAccounts = new ServiceAccountControllers(store, this.registry, this.objects, pki.ca.cert, options.log);
     this.lookup = objectLookup(this.objects, this.registry);
     this.streams = new StreamingEndpoints(this.objects, this.registry, options.log);
     this.rest.registerAction('', 'serviceaccounts', 'token', tokenRequestAction(tokens, this.objects, this.registry));
@@ -173,9 +166,6 @@ export class ApiServer {
     this.bootstrap();
     // Stored CRDs are served before the server listens, so their objects are reachable at once.
     this.crds.start();
-    this.lifecycle.start();
-    this.serviceAccounts.start();
-    this.quotas.start();
     await this.http.listen({ port: this.options.port, host: this.options.host ?? '127.0.0.1' });
     const address = this.http.server.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
@@ -212,9 +202,6 @@ export class ApiServer {
     this.closed = true;
     this.ready = false;
     clearInterval(this.compaction);
-    this.lifecycle.stop();
-    this.serviceAccounts.stop();
-    this.quotas.stop();
     this.crds.stop();
     this.rbacPolicy.close();
     this.streams.close();
@@ -312,6 +299,12 @@ export class ApiServer {
     }
     if (!info) throw errors.pathNotFound();
     if (streamKind(info)) return this.streams.serve(req, info);
+    // Admission plug-ins that wait for a controller (the ServiceAccount plug-in, for a new
+    // namespace's default account) delay the request before its synchronous pipeline.
+    if (info.verb === 'create') {
+      const waiting = this.admission.prepare({ operation: 'CREATE', group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name });
+      if (waiting) return waiting.then(() => this.rest.handle(req, info));
+    }
     return this.rest.handle(req, info);
   }
 

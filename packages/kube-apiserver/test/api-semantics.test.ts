@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { StatusError } from '@canopy/apimachinery';
+import type { ControllerManager } from '@canopy/controllers';
 import { ApiServer } from '../src/apiserver.js';
+import { startLifecycleControllers } from './support/controllers.js';
 
 // ---- HTTP client ---------------------------------------------------------------------------------
 
@@ -288,6 +290,7 @@ const deploys = (namespace: string) => `/apis/apps/v1/namespaces/${namespace}/de
 const dirs: string[] = [];
 let server: ApiServer;
 let api: Client;
+let controllers: ControllerManager | undefined;
 
 function clientFor(s: ApiServer, withCert = true): Client {
   return new Client(
@@ -299,6 +302,11 @@ function clientFor(s: ApiServer, withCert = true): Client {
 async function createNamespace(name: string): Promise<void> {
   const res = await api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   assertOk(res, 201);
+  // As kube's e2e framework does: the controllers give every namespace its default account and CA.
+  await eventually(`namespace ${name} to be set up`, async () =>
+    (await api.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200 &&
+    (await api.get(`/api/v1/namespaces/${name}/configmaps/kube-root-ca.crt`)).status === 200,
+  );
 }
 
 /** The current resourceVersion of a list (advances with every write in the store). */
@@ -312,11 +320,13 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-api-semantics-'));
   dirs.push(dir);
   server = await ApiServer.start({ dataDir: dir, port: 0 });
+  controllers = await startLifecycleControllers(server);
   api = clientFor(server);
 });
 
 after(async () => {
   api?.close();
+  await controllers?.stop();
   await server?.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });

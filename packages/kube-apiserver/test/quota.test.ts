@@ -11,7 +11,9 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { ControllerManager } from '@canopy/controllers';
 import { ApiServer } from '../src/apiserver.js';
+import { startLifecycleControllers } from './support/controllers.js';
 
 interface Response {
   status: number;
@@ -19,6 +21,7 @@ interface Response {
 }
 
 let server: ApiServer;
+let controllers: ControllerManager | undefined;
 let dir: string;
 let agent: Agent;
 
@@ -83,11 +86,13 @@ async function namespace(name: string): Promise<string> {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'canopy-quota-'));
   server = await ApiServer.start({ dataDir: dir, port: 0 });
+  controllers = await startLifecycleControllers(server);
   agent = new Agent({ keepAlive: true, ca: server.pki.ca.cert, cert: server.pki.admin.cert, key: server.pki.admin.key });
 });
 
 after(async () => {
   agent?.destroy();
+  await controllers?.stop();
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -298,11 +303,14 @@ test('a LimitRange with a limit/request ratio and a Pod maximum', async () => {
 
 test('every namespace gets the default ServiceAccount and kube-root-ca.crt', async () => {
   const ns = await namespace('fresh');
-  // Created with the namespace: a pod can follow at once.
+  // A pod can follow the namespace at once: admission waits for the controller's default account.
+  await created(`/api/v1/namespaces/${ns}/pods`, pod('first'));
   const sa = await call('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`);
   assert.equal(sa.status, 200);
-  const ca = await call('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);
-  assert.equal(ca.status, 200);
+  const ca = await eventually('the root CA published', async () => {
+    const res = await call('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);
+    return res.status === 200 ? res : undefined;
+  });
   assert.equal(ca.body.data['ca.crt'], server.pki.ca.cert);
   for (const existing of ['default', 'kube-system', 'kube-public']) {
     assert.equal((await call('GET', `/api/v1/namespaces/${existing}/serviceaccounts/default`)).status, 200, existing);

@@ -5,7 +5,8 @@
  * its own plug-ins (workspace quotas, tenancy) through `AdmissionChain.add`.
  *
  * Plug-ins are synchronous: storage reads are synchronous, so a write's read-validate-store stays
- * atomic within one turn of the event loop.
+ * atomic within one turn of the event loop. A plug-in may ask a request to wait before that turn
+ * (`prepare`).
  */
 import type { KubeObject } from '@canopy/apimachinery';
 import type { ResourceDefinition } from '../registry/types.js';
@@ -27,8 +28,24 @@ export interface AdmissionAttributes {
   dryRun: boolean;
 }
 
+/** What is known of a write before its body is decoded: enough to decide whether to wait. */
+export interface AdmissionRequest {
+  operation: AdmissionOperation;
+  group: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+}
+
 export interface AdmissionPlugin {
   readonly name: string;
+  /**
+   * An asynchronous wait before the synchronous pipeline runs, for a plug-in that depends on
+   * what a controller is about to write (kube's ServiceAccount plug-in retries its lookup of a
+   * new namespace's `default` account). Undefined when there is nothing to wait for.
+   */
+  prepare?(request: AdmissionRequest): Promise<void> | undefined;
   /** Mutating phase. */
   admit?(attributes: AdmissionAttributes): void;
   /** Validating phase: throw a StatusError to refuse the write. */
@@ -50,6 +67,12 @@ export class AdmissionChain {
 
   get names(): string[] {
     return this.plugins.map((p) => p.name);
+  }
+
+  /** Waits for every plug-in that asks to (see AdmissionPlugin.prepare); undefined if none does. */
+  prepare(request: AdmissionRequest): Promise<void> | undefined {
+    const waits = this.plugins.map((p) => p.prepare?.(request)).filter((w): w is Promise<void> => w !== undefined);
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
   }
 
   admit(attributes: AdmissionAttributes): void {

@@ -1,17 +1,14 @@
 /**
- * Service accounts for pods, as kube-apiserver and kube-controller-manager provide them: the
- * ServiceAccount admission plug-in (a pod runs as `default` unless it names an account, the
- * account must exist, and its API credentials are mounted as a projected token volume), the
- * serviceaccount controller (every namespace has a `default` ServiceAccount) and the root CA
- * publisher (every namespace has the ConfigMap `kube-root-ca.crt` with the cluster CA, which the
- * projected volume mounts as ca.crt).
+ * The ServiceAccount admission plug-in, as kube-apiserver runs it: a pod runs as `default` unless
+ * it names an account, the account must exist, and its API credentials are mounted as a projected
+ * token volume. The `default` account and the `kube-root-ca.crt` ConfigMap the volume mounts are
+ * created in every namespace by kube-controller-manager's serviceaccount and
+ * root-ca-cert-publisher controllers (packages/controllers).
  */
-import { errors, StatusError, type KubeObject } from '@canopy/apimachinery';
-import type { ResourceRegistry } from '../registry/registry.js';
-import { listPrefix, objectKey } from '../storage/keys.js';
-import type { RevisionStore, StoreEvent, WatchHandle } from '../storage/types.js';
-import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
-import type { ObjectService } from './objects.js';
+import { errors } from '@canopy/apimachinery';
+import { objectKey } from '../storage/keys.js';
+import type { RevisionStore } from '../storage/types.js';
+import type { AdmissionAttributes, AdmissionPlugin, AdmissionRequest } from './admission.js';
 import { asRecord, randomSuffix } from './object-utils.js';
 
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
@@ -22,8 +19,11 @@ const TOKEN_VOLUME_PREFIX = 'kube-api-access-';
 /** kube's WarnOnlyBoundTokenExpirationSeconds: an hour and seven seconds, which marks the token as auto-mounted. */
 const TOKEN_EXPIRATION_SECONDS = 3607;
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
-const ROOT_CA_DESCRIPTION =
-  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
+/**
+ * How long a pod create waits for a new namespace's `default` account: kube's plug-in looks it up
+ * ten times, 100–200 ms apart, because the controller creates it moments after the namespace.
+ */
+const DEFAULT_ACCOUNT_WAIT_MS = 2000;
 
 type Obj = Record<string, unknown>;
 
@@ -54,6 +54,7 @@ function tokenVolume(name: string): Obj {
 export function serviceAccountAdmission(store: RevisionStore): AdmissionPlugin {
   return {
     name: 'ServiceAccount',
+    prepare: (request) => waitForDefaultAccount(store, request),
     admit(a: AdmissionAttributes) {
       if (a.operation !== 'CREATE' || a.subresource || a.def.group !== '' || a.def.resource !== 'pods' || !a.object) return;
       const pod = a.object;
@@ -107,131 +108,26 @@ function mountToken(spec: Obj): void {
   if (needsVolume && !existing) spec.volumes = [...volumes, tokenVolume(volumeName)];
 }
 
-// ---- controllers ----------------------------------------------------------------------------------
-
-const RETRY_MS = 500;
-
 /**
- * kube-controller-manager's serviceaccount controller and root-ca-cert-publisher together: every
- * active namespace has a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap, recreated
- * when deleted and restored when changed.
- *
- * A new namespace gets both while its creation is being dispatched (the store queues writes made
- * by listeners), so a client that creates a namespace and then a pod in it does not meet the
- * moment in which kube's pods fail with "serviceaccount not found".
+ * Before a pod is created in an active namespace that has no `default` ServiceAccount yet (it was
+ * just created), waits until the serviceaccount controller has made it, or gives up after kube's
+ * retry window and lets admission decide. Nothing waits in namespaces that have the account.
  */
-export class ServiceAccountControllers {
-  private readonly queue = new Set<string>();
-  private watches: WatchHandle[] = [];
-  private scheduled = false;
-  private stopped = false;
-  private retry?: NodeJS.Timeout;
-
-  constructor(
-    private readonly store: RevisionStore,
-    private readonly registry: ResourceRegistry,
-    private readonly objects: ObjectService,
-    /** The cluster CA certificate (PEM). */
-    private readonly caCert: string,
-    private readonly log?: (message: string) => void,
-  ) {}
-
-  start(): void {
-    const namespaces = this.store.list(listPrefix('', 'namespaces', ''));
-    for (const item of namespaces.items) this.sync(item.object.metadata.name ?? '');
-    const from = this.store.currentRevision();
-    this.watches = ['namespaces', 'serviceaccounts', 'configmaps'].map((resource) =>
-      this.store.watch(listPrefix('', resource, ''), from, (event) => this.onEvent(event)),
-    );
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const w of this.watches) w.cancel();
-    clearTimeout(this.retry);
-  }
-
-  private onEvent(event: StoreEvent): void {
-    if (this.stopped) return;
-    const { key, object } = event;
-    if (key.startsWith(listPrefix('', 'namespaces', ''))) {
-      if (event.type === 'ADDED') this.sync(object.metadata.name ?? '');
-      return;
-    }
-    const ns = object.metadata.namespace;
-    if (!ns) return;
-    if (key === objectKey('', 'serviceaccounts', ns, DEFAULT_SERVICE_ACCOUNT) && event.type === 'DELETED') this.enqueue(ns);
-    else if (key === objectKey('', 'configmaps', ns, ROOT_CA_CONFIGMAP) && (event.type === 'DELETED' || !this.publishes(object)))
-      this.enqueue(ns);
-  }
-
-  private publishes(configMap: KubeObject): boolean {
-    return asRecord(configMap.data)?.['ca.crt'] === this.caCert;
-  }
-
-  private enqueue(namespace: string): void {
-    this.queue.add(namespace);
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const batch = [...this.queue];
-      this.queue.clear();
-      for (const ns of batch) this.sync(ns);
+function waitForDefaultAccount(store: RevisionStore, request: AdmissionRequest): Promise<void> | undefined {
+  if (request.operation !== 'CREATE' || request.group !== '' || request.resource !== 'pods' || request.subresource || !request.namespace) return undefined;
+  const key = objectKey('', 'serviceaccounts', request.namespace, DEFAULT_SERVICE_ACCOUNT);
+  if (store.get(key)) return undefined;
+  const namespace = store.get(objectKey('', 'namespaces', '', request.namespace))?.object;
+  if (!namespace || namespace.metadata.deletionTimestamp) return undefined;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      handle.cancel();
+      resolve();
+    };
+    const timer = setTimeout(done, DEFAULT_ACCOUNT_WAIT_MS);
+    const handle = store.watch(key, store.currentRevision(), (event) => {
+      if (event.key === key && event.type === 'ADDED') setImmediate(done);
     });
-  }
-
-  /** Ensures both objects in one namespace; failures are logged and retried. */
-  sync(namespace: string): void {
-    if (this.stopped || !namespace) return;
-    try {
-      const ns = this.store.get(objectKey('', 'namespaces', '', namespace))?.object;
-      if (!ns || ns.metadata.deletionTimestamp) return;
-      this.ensureServiceAccount(namespace);
-      this.ensureRootCa(namespace);
-    } catch (err) {
-      // A namespace that started terminating meanwhile refuses new content: nothing to do.
-      if (err instanceof StatusError && err.code === 403) return;
-      this.log?.(`serviceaccounts: namespace ${namespace}: ${(err as Error).message}`);
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => this.enqueue(namespace), RETRY_MS);
-      this.retry.unref();
-    }
-  }
-
-  private ensureServiceAccount(namespace: string): void {
-    const def = this.registry.get('', 'v1', 'serviceaccounts');
-    if (!def || this.objects.tryGet(def, namespace, DEFAULT_SERVICE_ACCOUNT)) return;
-    try {
-      this.objects.create(def, namespace, { metadata: { name: DEFAULT_SERVICE_ACCOUNT } });
-    } catch (err) {
-      if (!(err instanceof StatusError && err.code === 409)) throw err;
-    }
-  }
-
-  private ensureRootCa(namespace: string): void {
-    const def = this.registry.get('', 'v1', 'configmaps');
-    if (!def) return;
-    const current = this.objects.tryGet(def, namespace, ROOT_CA_CONFIGMAP);
-    if (current && this.publishes(current)) return;
-    const data = { 'ca.crt': this.caCert };
-    if (!current) {
-      try {
-        this.objects.create(def, namespace, {
-          metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } },
-          data,
-        });
-      } catch (err) {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
-      }
-      return;
-    }
-    this.objects.update(
-      def,
-      namespace,
-      ROOT_CA_CONFIGMAP,
-      { ...current, data },
-      { expectedRevision: Number(current.metadata.resourceVersion) },
-    );
-  }
+  });
 }

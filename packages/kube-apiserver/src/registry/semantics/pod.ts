@@ -201,38 +201,8 @@ export function defaultPodTemplate(value: unknown): void {
 // ---------------------------------------------------------------------------------------------
 // QoS class (pkg/apis/core/helper/qos)
 
-function qosResourceTotals(containers: Obj[], field: 'requests' | 'limits') {
-  const totals = new Map<string, bigint>();
-  const perContainerHasBoth: boolean[] = [];
-  for (const container of containers) {
-    const found = new Set<string>();
-    const list = asObj(asObj(container.resources)?.[field]) ?? {};
-    for (const name of ['cpu', 'memory']) {
-      const nanos = quantityNanos(list[name]);
-      if (nanos === undefined || nanos <= 0n) continue;
-      found.add(name);
-      totals.set(name, (totals.get(name) ?? 0n) + nanos);
-    }
-    perContainerHasBoth.push(found.has('cpu') && found.has('memory'));
-  }
-  return { totals, perContainerHasBoth };
-}
-
-/** BestEffort, Burstable or Guaranteed, from the cpu and memory requests and limits of all containers. */
-export function podQOSClass(value: unknown): 'BestEffort' | 'Burstable' | 'Guaranteed' {
-  const spec = asObj(value) ?? {};
-  const containers = [...objectsOf(spec.containers), ...objectsOf(spec.initContainers)];
-  const requests = qosResourceTotals(containers, 'requests');
-  const limits = qosResourceTotals(containers, 'limits');
-  if (requests.totals.size === 0 && limits.totals.size === 0) return 'BestEffort';
-  let guaranteed = limits.perContainerHasBoth.every(Boolean);
-  if (guaranteed) {
-    for (const [name, request] of requests.totals) {
-      if (limits.totals.get(name) !== request) guaranteed = false;
-    }
-  }
-  return guaranteed && requests.totals.size === limits.totals.size ? 'Guaranteed' : 'Burstable';
-}
+/** Shared with the quota evaluators, which select pods by QoS class. */
+export { podQOSClass } from '@canopy/apimachinery';
 
 // ---------------------------------------------------------------------------------------------
 // Validation
