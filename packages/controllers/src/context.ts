@@ -6,7 +6,7 @@
 import type { Clock, EventRecorder, InformerFactory, KubeClient } from '@canopy/client';
 
 export interface ControllerContext {
-  /** A client acting as `system:serviceaccount:kube-system:<controller>`. */
+  /** A client acting as `system:serviceaccount:kube-system:<controller>` (or the factory's `user`). */
   client: KubeClient;
   /** Informers shared by all controllers (one cache per type). */
   informers: InformerFactory;
@@ -26,6 +26,11 @@ export interface Controller {
 /** Builds a controller from its context; the manager gives each its own client identity. */
 export interface ControllerFactory {
   /** The service account in kube-system the controller acts as (its `system:controller:<sa>` role). */
-  serviceAccount: string;
+  serviceAccount?: string;
+  /**
+   * Or a plain user the component acts as, when kube's bootstrap policy binds its role to a user
+   * rather than a service account (kube-scheduler runs as `system:kube-scheduler`).
+   */
+  user?: string;
   create(context: ControllerContext): Controller;
 }

@@ -35,9 +35,10 @@ export class ControllerManager {
     this.log = options.log ?? (() => {});
   }
 
-  private clientFor(serviceAccount: string, component: string): KubeClient {
+  private clientFor(serviceAccount: string, component: string, user?: string): KubeClient {
     const transport = this.options.transport as Partial<InProcessTransport>;
-    const t = typeof transport.as === 'function' ? transport.as(serviceAccountUser(serviceAccount)) : this.options.transport;
+    const identity = user ? { name: user, groups: ['system:authenticated'] } : serviceAccountUser(serviceAccount);
+    const t = typeof transport.as === 'function' ? transport.as(identity) : this.options.transport;
     return new KubeClient(t, { userAgent: `kube-controller-manager/${component}` });
   }
 
@@ -66,13 +67,15 @@ export class ControllerManager {
     const reader = this.clientFor('generic-garbage-collector', 'informers');
     this.informers = new InformerFactory(reader, { clock: this.clock, log: this.log });
     for (const factory of this.options.factories) {
-      const client = this.clientFor(factory.serviceAccount, factory.serviceAccount);
+      // A factory acts as its service account, or as a plain user (system:kube-scheduler → kube-scheduler).
+      const component = factory.serviceAccount ?? (factory.user ?? '').replace(/^system:/, '');
+      const client = this.clientFor(component, component, factory.user);
       const controller = factory.create({
         client,
         informers: this.informers,
         clock: this.clock,
-        events: new EventRecorder(client, { component: factory.serviceAccount.replace(/-controller$/, '-controller') }, { clock: this.clock, log: this.log }),
-        log: (m) => this.log(`${factory.serviceAccount}: ${m}`),
+        events: new EventRecorder(client, { component: component.replace(/-controller$/, '-controller') }, { clock: this.clock, log: this.log }),
+        log: (m) => this.log(`${component}: ${m}`),
       });
       this.controllers.push(controller);
       await controller.start();

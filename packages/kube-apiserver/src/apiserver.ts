@@ -54,6 +54,7 @@ import { parseResourcePath } from './server/request-info.js';
 import { RestHandler, type ActionHandler } from './server/rest.js';
 import { SchemaSupport } from './server/schema-support.js';
 import { KindStrategies, kindKey } from './server/strategies.js';
+import { podBindingAction } from './server/pod-binding.js';
 import { KUBERNETES_SERVICE_IP } from './server/service-allocator.js';
 import { header, jsonResponse, type ApiRequest, type ApiResponse } from './server/types.js';
 import { SERVER_VERSION } from './version.js';
@@ -133,6 +134,7 @@ export class ApiServer {
     this.rest.registerAction('authorization.k8s.io', 'subjectaccessreviews', '', subjectAccessReviewAction('SubjectAccessReview', authorizer));
     this.rest.registerAction('authorization.k8s.io', 'localsubjectaccessreviews', '', subjectAccessReviewAction('LocalSubjectAccessReview', authorizer));
     this.rest.registerAction('authorization.k8s.io', 'selfsubjectrulesreviews', '', selfSubjectRulesReviewAction(this.rbac));
+    this.rest.registerAction('', 'pods', 'binding', podBindingAction(store, this.objects));
   }
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {

@@ -73,6 +73,8 @@ const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
         // The streaming subresources (server/streams.ts), with the kinds and verbs kube lists.
         actionSubresources: [
           { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+          // How a scheduler assigns the pod to a node (server/pod-binding.ts).
+          { name: 'binding', kind: 'Binding', verbs: ['create'] },
           { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
           { name: 'log', kind: 'Pod', verbs: ['get'] },
           { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },

@@ -1,0 +1,14 @@
+export * from './api.js';
+export * from './resources.js';
+export * from './matching.js';
+export * from './cache.js';
+export * from './framework.js';
+export * from './algorithm.js';
+export * from './queue.js';
+export * from './scheduler.js';
+export { NodeName, NodePorts, NodeUnschedulable } from './plugins/node-basics.js';
+export { NodeAffinity } from './plugins/node-affinity.js';
+export { NodeResourcesBalancedAllocation, NodeResourcesFit } from './plugins/node-resources.js';
+export { InterPodAffinity } from './plugins/inter-pod-affinity.js';
+export { PodTopologySpread, defaultSelector, spreadConstraints } from './plugins/pod-topology-spread.js';
+export { TaintToleration } from './plugins/taint-toleration.js';
