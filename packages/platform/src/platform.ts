@@ -10,7 +10,9 @@ import { InformerFactory, KubeClient, realClock, types, type Clock, type Transpo
 import { AuditLog } from './audit/audit-log.js';
 import { auditingApi } from './audit/routes.js';
 import { platformCrds } from './crds/index.js';
-import { IamAuthorizer } from './iam/authorizer.js';
+import { IamAuthorizer, type AuthorizationAttributes } from './iam/authorizer.js';
+import { PlatformIdentity } from './identity/identity.js';
+import type { LoginSecurityOptions } from './auth/login-security.js';
 import { InMemoryIamPolicy } from './iam/memory-policy.js';
 import { authorizationAttributes, newRequestInfo, type RequestInfo } from './iam/request-info.js';
 import { builtinClusterRoles, builtinGlobalRoles, builtinRoles, roleTemplateCategories, roleTemplates } from './iam/role-templates.js';
@@ -36,6 +38,12 @@ export interface PlatformOptions {
   authenticate?: Authenticate;
   /** Extra route modules (OAuth, IAM, tenant APIs, console). */
   routes?: RouteModule[];
+  /** Token issuer (KubeSphere's authentication.issuer.url); default: the front's URL. */
+  issuer?: string;
+  /** KubeSphere's multipleLogin (default true): false ends a user's other sessions at each sign-in. */
+  multipleLogin?: boolean;
+  /** Lockout and login history settings (defaults: 10 failures in 10 min, 168 h, 100 records). */
+  loginSecurity?: Partial<LoginSecurityOptions>;
 }
 
 const MUTATING_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -51,6 +59,10 @@ export class Platform {
   readonly clock: Clock;
   private front?: PlatformFront;
   url = '';
+  /** Users, sign-in, tokens (identity/); set once started. */
+  identity!: PlatformIdentity;
+  /** The first-start admin's password, set only by the start that created the admin (shown once, never stored). */
+  initialAdminPassword?: string;
 
   private constructor(private readonly options: PlatformOptions) {
     this.clock = options.clock ?? realClock;
@@ -66,7 +78,9 @@ export class Platform {
     try {
       await platform.install();
       await platform.watchPolicy();
+      await platform.startIdentity();
       await platform.listen();
+      platform.identity.activate(options.issuer ?? platform.url);
     } catch (err) {
       await platform.close();
       throw err;
@@ -137,12 +151,31 @@ export class Platform {
     );
   }
 
+  private async startIdentity(): Promise<void> {
+    this.identity = await PlatformIdentity.start({
+      dataDir: this.options.dataDir,
+      client: this.client,
+      informers: this.informers,
+      clock: this.clock,
+      log: (m) => this.log(m),
+      apply: (type, object) => this.applyOwned(type, object),
+      allowed: (user: PlatformUser, attributes: Omit<AuthorizationAttributes, 'user'>) => this.authorizer.authorize({ ...attributes, user }).allowed,
+      issuer: this.options.issuer,
+      multipleLogin: this.options.multipleLogin,
+      loginSecurity: this.options.loginSecurity,
+    });
+    this.initialAdminPassword = this.identity.initialAdminPassword;
+  }
+
   requestInfo(request: Pick<PlatformRequest, 'method' | 'path' | 'query' | 'cluster'>): RequestInfo {
     const q = request.query.toString();
     return newRequestInfo(request.method, `${request.cluster === 'host' ? '' : `/clusters/${request.cluster}`}${request.path}${q ? `?${q}` : ''}`);
   }
 
   authorize(request: PlatformRequest): Decision {
+    // OAuth endpoints and the forced password change are decided first (identity/access.ts).
+    const identityDecision = this.identity?.decide(request);
+    if (identityDecision) return identityDecision;
     const info = this.requestInfo(request);
     const authenticated = request.user.groups.includes('system:authenticated');
     if (authenticated && !info.isResourceRequest && (request.method === 'GET' || request.method === 'HEAD') && DISCOVERY_PATH.test(info.path)) return { allowed: true };
@@ -200,7 +233,7 @@ export class Platform {
     this.front = new PlatformFront({
       kube: this.options.transport,
       upgradeTarget: this.options.upgradeTarget,
-      authenticate: this.options.authenticate ?? (async () => undefined),
+      authenticate: this.options.authenticate ?? this.identity.authenticate,
       authorize: (r) => this.authorize(r),
       audit: this.auditSink(),
       log: this.options.log,
@@ -218,12 +251,13 @@ export class Platform {
         authorizationAttributes(user, this.requestInfo({ method: 'GET', path: `/api/v1/namespaces/${object.metadata.name}`, query: new URLSearchParams(), cluster: 'host' })),
       ).allowed;
     };
-    for (const module of [resourcesApi({ visible }), auditingApi(this.audit), ...(this.options.routes ?? [])]) await module(this.front.app, context);
+    for (const module of [resourcesApi({ visible }), auditingApi(this.audit), ...this.identity.routes(), ...(this.options.routes ?? [])]) await module(this.front.app, context);
     this.url = await this.front.listen(this.options.port, this.options.host ?? '127.0.0.1');
   }
 
   async close(): Promise<void> {
     await this.front?.close();
+    await this.identity?.close();
     await this.informers.stop();
     this.audit.close();
   }

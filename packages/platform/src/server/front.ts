@@ -123,7 +123,7 @@ export class PlatformFront {
       known.add('host');
       if (!known.has(cluster)) return errors.badRequest(`cluster ${cluster} not found`);
     }
-    const found = await this.options.authenticate(raw.headers);
+    const found = await this.options.authenticate(raw.headers, { sourceIp: sourceIp(raw) });
     if (found === 'invalid') return errors.unauthorized();
     const user = found ?? ANONYMOUS;
     const request: PlatformRequest = { method: raw.method ?? 'GET', path, query, cluster, user, sourceIp: sourceIp(raw) };

@@ -10,8 +10,11 @@ export interface PlatformUser {
   extra?: Record<string, string[]>;
 }
 
-/** Who a request comes from: a user, `'invalid'` for bad credentials (401), or undefined (anonymous). */
-export type Authenticate = (headers: IncomingHttpHeaders) => Promise<PlatformUser | 'invalid' | undefined>;
+/**
+ * Who a request comes from: a user, `'invalid'` for bad credentials (401), or undefined (anonymous).
+ * `connection` tells where the request came from (failed Basic sign-ins leave LoginRecords with it).
+ */
+export type Authenticate = (headers: IncomingHttpHeaders, connection?: { sourceIp: string }) => Promise<PlatformUser | 'invalid' | undefined>;
 
 /** The parts of a request authorization looks at (path as sent, cluster prefix removed). */
 export interface PlatformRequest {
