@@ -47,6 +47,11 @@ export class ControllerExpectations {
     this.records.set(key, { add: 0, del: podKeys.length, deleting: new Set(podKeys), setAt: this.clock.now() });
   }
 
+  /** Records creations and deletions about to happen together (kube's SetExpectations; DaemonSets do both in one sync). */
+  expect(key: string, creations: number, deletions: string[]): void {
+    this.records.set(key, { add: creations, del: deletions.length, deleting: new Set(deletions), setAt: this.clock.now() });
+  }
+
   /** The informer saw a pod of `key` created (or a creation failed and will never be seen). */
   creationObserved(key: string): void {
     const e = this.records.get(key);
