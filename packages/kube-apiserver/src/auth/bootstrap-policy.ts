@@ -11,7 +11,8 @@
  * request; the controller (or `aggregateClusterRoles`) keeps them current afterwards.
  *
  * The `system:node` ClusterRoleBinding has no subjects, as in kube since 1.8: kubelets are authorized
- * by the Node authorizer, not through this binding.
+ * by the Node authorizer, not through this binding. Canopy has no Node authorizer yet; its stand-in
+ * is the `canopy:node` binding of the `system:node` role to the group `system:nodes`.
  */
 import {
   aggregateClusterRoles,
@@ -630,6 +631,12 @@ export function defaultClusterRoleBindings(): RoleBinding[] {
     clusterRoleBinding('system:kube-scheduler', [user('system:kube-scheduler')]),
     clusterRoleBinding('system:volume-scheduler', [user('system:kube-scheduler')]),
     clusterRoleBinding('system:node', []),
+    // Canopy has no Node authorizer: in all-in-one mode the simulated kubelets (users
+    // `system:node:<name>` in group `system:nodes`) get the `system:node` role through this binding
+    // instead. It grants every node what the Node authorizer grants a node for its own objects, so
+    // a node can also write other nodes' pods and status; acceptable only because the kubelets are
+    // simulated in the same process. Remove it when a Node authorizer lands.
+    clusterRoleBinding('system:node', [group('system:nodes')], 'canopy:node'),
     ...controllerRoleBindings(),
   ];
 }
