@@ -122,6 +122,10 @@ async function server(argv: string[]): Promise<void> {
         ? [`  Kubernetes API: ${apiServer.url}`, `  Admin kubeconfig: ${apiServer.kubeconfigPath}`, `  Try: kubectl --kubeconfig ${apiServer.kubeconfigPath} get namespaces`]
         : [`  Cluster: ${values.kubeconfig}`]),
       `  Platform API: ${running.platform.url}`,
+      `  Console: ${running.platform.url}`,
+      running.platform.initialAdminPassword
+        ? `  First sign-in: admin / ${running.platform.initialAdminPassword} (shown once; change it at first sign-in)`
+        : `  First sign-in: admin, with the password shown when this installation first started`,
       '',
     ].join('\n'),
   );

@@ -138,3 +138,28 @@ export async function accessToken(p: TestPlatform, username: string, password: s
 }
 
 export const USERS_API = '/kapis/iam.kubesphere.io/v1beta1/users';
+
+export const ADMIN_PASSWORD = 'Canopy-Admin-1st';
+
+/** Admin's first sign-in and forced change to ADMIN_PASSWORD; answers an access token with every right. */
+export async function initializeAdmin(p: TestPlatform): Promise<string> {
+  const token = await accessToken(p, 'admin', p.platform.initialAdminPassword!);
+  const r = await p.http.request('PUT', `${USERS_API}/admin/password`, { token, body: { currentPassword: p.platform.initialAdminPassword, password: ADMIN_PASSWORD } });
+  if (r.status !== 200) throw new Error(`password change answered ${r.status}: ${r.text}`);
+  return token;
+}
+
+/** Creates a user through the users API as `token`'s user. */
+export async function createUser(p: TestPlatform, token: string, name: string, password: string, extra: { globalRole?: string; email?: string } = {}): Promise<HttpResult> {
+  const r = await p.http.request('POST', USERS_API, {
+    token,
+    body: {
+      apiVersion: 'iam.kubesphere.io/v1beta1',
+      kind: 'User',
+      metadata: { name, ...(extra.globalRole ? { annotations: { 'iam.kubesphere.io/globalrole': extra.globalRole } } : {}) },
+      spec: { email: extra.email ?? `${name}@example.com`, password },
+    },
+  });
+  if (r.status !== 200) throw new Error(`creating user ${name} answered ${r.status}: ${r.text}`);
+  return r;
+}
