@@ -1,5 +1,6 @@
 /** Every controller the all-in-one controller manager runs, in start order. */
 import type { ControllerFactory } from './context.js';
+import { endpointSliceController, endpointsController } from './endpoints.js';
 import { garbageCollectorController } from './garbage-collector.js';
 import { namespaceController } from './namespace-controller.js';
 import { resourceQuotaController } from './resource-quota.js';
@@ -26,5 +27,5 @@ export function lifecycleControllerFactories(options: ControllerFactoriesOptions
 }
 
 export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
-  return [...lifecycleControllerFactories(options)];
+  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController];
 }

@@ -46,7 +46,7 @@ export class GarbageCollector implements Controller {
   private stopped = false;
 
   constructor(private readonly context: ControllerContext) {
-    this.queue = new WorkQueue({ clock: context.clock, log: context.log, name: 'garbage-collector', maxDelayMs: 60_000 });
+    this.queue = new WorkQueue({ log: context.log, name: 'garbage-collector', maxDelayMs: 60_000 });
     this.resources = new ServedResourceInformers(context, {
       // kube's GetDeletableResources: what can be listed, watched and deleted.
       select: (r) => !isEvents(r) && ['delete', 'list', 'watch'].every((v) => r.verbs.includes(v)),

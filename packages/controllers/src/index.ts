@@ -7,3 +7,4 @@ export * from './garbage-collector.js';
 export * from './namespace-controller.js';
 export * from './resource-quota.js';
 export * from './service-accounts.js';
+export * from './endpoints.js';

@@ -65,7 +65,8 @@ export class NamespaceController implements Controller {
   private readonly content: ServedResourceInformers;
 
   constructor(private readonly context: ControllerContext) {
-    this.queue = new WorkQueue({ clock: context.clock, log: context.log, name: 'namespace', maxDelayMs: 60_000 });
+    // Retries run in real time; grace-period estimates on the controller's clock.
+    this.queue = new WorkQueue({ log: context.log, name: 'namespace', maxDelayMs: 60_000 });
     this.namespaces = context.informers.for(types.namespaces);
     const terminating = (o: KubeObject) => !!o.metadata.deletionTimestamp;
     this.namespaces.addHandler({
@@ -99,7 +100,8 @@ export class NamespaceController implements Controller {
       await this.deleteNamespace(name);
     } catch (err) {
       if (err instanceof ContentRemaining) {
-        this.queue.addAfter(name, (err.estimateSeconds / 2 + 1) * 1000);
+        // Grace periods run on the controller's clock; the queue's retries in real time.
+        this.context.clock.setTimeout(() => this.queue.add(name), (err.estimateSeconds / 2 + 1) * 1000);
         return;
       }
       throw err;

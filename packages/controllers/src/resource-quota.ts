@@ -23,7 +23,7 @@ export class ResourceQuotaController implements Controller {
   private stopped = false;
 
   constructor(private readonly context: ControllerContext) {
-    this.queue = new WorkQueue({ clock: context.clock, log: context.log, name: 'resourcequota', maxDelayMs: 60_000 });
+    this.queue = new WorkQueue({ log: context.log, name: 'resourcequota', maxDelayMs: 60_000 });
     this.quotas = context.informers.for(types.resourceQuotas);
     const enqueue = (o: KubeObject) => o.metadata.namespace && this.queue.add(o.metadata.namespace);
     this.quotas.addHandler({

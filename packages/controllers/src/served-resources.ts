@@ -43,7 +43,7 @@ export class ServedResourceInformers {
     private readonly context: ControllerContext,
     private readonly options: ServedResourceInformersOptions,
   ) {
-    this.refreshQueue = new WorkQueue({ clock: context.clock, log: context.log, name: 'discovery', baseDelayMs: 500, maxDelayMs: 30_000 });
+    this.refreshQueue = new WorkQueue({ log: context.log, name: 'discovery', baseDelayMs: 500, maxDelayMs: 30_000 });
   }
 
   /** Discovers and registers the informers (the manager starts them); follows CRD changes. */

@@ -25,7 +25,7 @@ abstract class PerNamespaceController implements Controller {
   protected readonly namespaces: Informer;
 
   constructor(protected readonly context: ControllerContext) {
-    this.queue = new WorkQueue({ clock: context.clock, log: context.log, name: this.constructor.name, maxDelayMs: 30_000 });
+    this.queue = new WorkQueue({ log: context.log, name: this.constructor.name, maxDelayMs: 30_000 });
     this.namespaces = context.informers.for(types.namespaces);
     this.namespaces.addHandler({
       onAdd: (ns) => this.queue.add(ns.metadata.name!),
