@@ -1,10 +1,14 @@
 /** Every controller the all-in-one controller manager runs, in start order. */
 import type { ControllerFactory } from './context.js';
+import { cronJobController } from './cronjob.js';
 import { endpointSliceController, endpointsController } from './endpoints.js';
 import { garbageCollectorController } from './garbage-collector.js';
+import { jobController } from './job.js';
 import { namespaceController } from './namespace-controller.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { rootCaCertPublisher, serviceAccountController } from './service-accounts.js';
+import { statefulSetController } from './statefulset.js';
+import { ttlAfterFinishedController } from './ttl-after-finished.js';
 
 export interface ControllerFactoriesOptions {
   /** The cluster CA bundle (PEM) the root-ca-cert-publisher puts in every namespace (kube's --root-ca-file). */
@@ -27,5 +31,10 @@ export function lifecycleControllerFactories(options: ControllerFactoriesOptions
 }
 
 export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
-  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController];
+  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, ...workloadControllerFactories()];
+}
+
+/** StatefulSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */
+export function workloadControllerFactories(): ControllerFactory[] {
+  return [statefulSetController(), jobController(), cronJobController(), ttlAfterFinishedController()];
 }
