@@ -9,6 +9,7 @@ import { ApiServer } from '@canopy/kube-apiserver';
 import { HttpTransport, InProcessTransport, KubeClient, loadKubeconfig, types, type InProcessUser, type Transport } from '@canopy/client';
 import { ControllerManager, controllerFactories } from '@canopy/controllers';
 import { Platform, PLATFORM_NAMESPACE, type UpgradeTarget } from '@canopy/platform';
+import { Simulator } from '@canopy/simulator';
 
 export interface AllInOneOptions {
   dataDir: string;
@@ -25,6 +26,7 @@ export interface AllInOneOptions {
 
 export interface Running {
   apiServer?: ApiServer;
+  simulator?: Simulator;
   platform: Platform;
   close(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
   };
   try {
     let apiServer: ApiServer | undefined;
+    let simulator: Simulator | undefined;
     let platformTransport: Transport;
     let upgradeTarget: UpgradeTarget;
     if (options.kubeconfig) {
@@ -104,6 +107,15 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       await manager.start();
       closers.push(() => manager.stop());
 
+      // The simulated kubelets: nodes with leases, pod lifecycle, and the kubelet API behind
+      // logs/exec/port-forward and metrics.k8s.io.
+      const sim = new Simulator({ transport: adminTransport, nodes: options.nodes, log: options.log });
+      await sim.start();
+      closers.push(() => sim.stop());
+      server.setNodeConnector(sim);
+      server.setMetricsProvider(sim);
+      simulator = sim;
+
       platformTransport = adminTransport.as(PLATFORM_USER);
       upgradeTarget = { server: server.url, ca: server.pki.ca.cert, token: serviceAccountTokens(new KubeClient(platformTransport)) };
     }
@@ -116,7 +128,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       log: options.log,
     });
     closers.push(() => platform.close());
-    return { apiServer, platform, close };
+    return { apiServer, simulator, platform, close };
   } catch (err) {
     await close();
     throw err;
