@@ -901,23 +901,68 @@ export class Shell {
   }
 
   /**
-   * An interactive session over stdin. With a TTY: prompt, echo and line editing, CRLF output.
-   * Without: each line of stdin is a command. Resolves with the exit status.
+   * An interactive session over stdin. With a TTY the shell edits lines in raw mode, as ash and
+   * bash do: typed characters are echoed when the shell reads them (typeahead during a command
+   * appears after the next prompt), Ctrl-C interrupts a running command at once. Output uses
+   * CRLF. Without a TTY each line of stdin is a command. Resolves with the exit status.
    */
   async interactive(stdin: Readable, stdout: Writable | undefined, stderr: Writable | undefined, tty: boolean, signal: AbortSignal, shellName = 'sh'): Promise<number> {
     this.name = shellName;
     const writeOut = (text: string) => writeTo(stdout, tty ? text.replace(/\r?\n/g, '\r\n') : text);
     const writeErr = (text: string) => (tty ? writeOut(text) : writeTo(stderr ?? stdout, text));
     const lines: string[] = [];
+    /** Raw input not yet read by the line editor (TTY). */
+    let typeahead = '';
     let buffer = '';
     let ended = false;
     let escape = 0;
+    let busy = false;
     let wake: (() => void) | undefined;
     let interrupt: AbortController | undefined;
     const notify = () => {
       const w = wake;
       wake = undefined;
       w?.();
+    };
+    /** The line editor: consumes typeahead until a line is complete (then waits for the command). */
+    const edit = () => {
+      while (!busy && typeahead.length && !ended) {
+        const ch = typeahead[0];
+        typeahead = typeahead.slice(1);
+        if (escape) {
+          // ESC [ ... final byte: cursor keys and other sequences are swallowed.
+          if (escape === 1) escape = ch === '[' || ch === 'O' ? 2 : 0;
+          else if (ch >= '@' && ch <= '~') escape = 0;
+          continue;
+        }
+        if (ch === '\x1b') escape = 1;
+        else if (ch === '\r' || ch === '\n') {
+          writeOut('\n');
+          lines.push(buffer);
+          buffer = '';
+          busy = true;
+          notify();
+        } else if (ch === '\x7f' || ch === '\b') {
+          if (buffer.length) {
+            buffer = buffer.slice(0, -1);
+            writeOut('\b \b');
+          }
+        } else if (ch === '\x03') {
+          buffer = '';
+          writeOut('^C\n' + this.prompt());
+        } else if (ch === '\x15') {
+          writeOut('\b \b'.repeat(buffer.length));
+          buffer = '';
+        } else if (ch === '\x04') {
+          if (!buffer.length) {
+            ended = true;
+            notify();
+          }
+        } else if (ch >= ' ') {
+          buffer += ch;
+          writeOut(ch);
+        }
+      }
     };
     const onData = (chunk: Buffer | string) => {
       const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
@@ -931,45 +976,15 @@ export class Shell {
         notify();
         return;
       }
-      for (const ch of text) {
-        if (escape) {
-          // ESC [ ... final byte: swallow cursor keys and other sequences.
-          if (escape === 1) escape = ch === '[' || ch === 'O' ? 2 : 0;
-          else if (ch >= '@' && ch <= '~') escape = 0;
-          continue;
-        }
-        if (ch === '\x1b') escape = 1;
-        else if (ch === '\r' || ch === '\n') {
-          writeOut('\n');
-          lines.push(buffer);
-          buffer = '';
-          notify();
-        } else if (ch === '\x7f' || ch === '\b') {
-          if (buffer.length) {
-            buffer = buffer.slice(0, -1);
-            writeOut('\b \b');
-          }
-        } else if (ch === '\x03') {
-          if (interrupt) interrupt.abort();
-          else {
-            buffer = '';
-            writeOut('^C\n' + this.prompt());
-          }
-        } else if (ch === '\x15') {
-          writeOut('\b \b'.repeat(buffer.length));
-          buffer = '';
-        } else if (ch === '\x04') {
-          if (!buffer.length) {
-            ended = true;
-            notify();
-          }
-        } else if (ch === '\t') {
-          // no completion
-        } else if (ch >= ' ') {
-          buffer += ch;
-          writeOut(ch);
-        }
+      const ctrlC = text.indexOf('\x03');
+      if (busy && ctrlC >= 0 && interrupt) {
+        // SIGINT reaches the running command; what was typed ahead of it is discarded.
+        interrupt.abort();
+        typeahead = text.slice(ctrlC + 1);
+        return;
       }
+      typeahead += text;
+      edit();
     };
     const onEnd = () => {
       if (!tty && buffer) lines.push(buffer);
@@ -991,6 +1006,7 @@ export class Shell {
           return this.status;
         }
         const line = lines.shift()!;
+        busy = true;
         interrupt = new AbortController();
         const both = AbortSignal.any([signal, interrupt.signal]);
         try {
@@ -1004,6 +1020,8 @@ export class Shell {
         }
         if (signal.aborted) return 130;
         if (tty) writeOut(this.prompt());
+        busy = false;
+        edit();
       }
     } finally {
       stdin.off('data', onData);
