@@ -1,6 +1,7 @@
 /** Every controller the all-in-one controller manager runs, in start order. */
 import type { ControllerFactory } from './context.js';
 import { cronJobController } from './cronjob.js';
+import { daemonSetController } from './daemonset.js';
 import { endpointSliceController, endpointsController } from './endpoints.js';
 import { garbageCollectorController } from './garbage-collector.js';
 import { jobController } from './job.js';
@@ -34,7 +35,7 @@ export function controllerFactories(options: ControllerFactoriesOptions = {}): C
   return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, ...workloadControllerFactories()];
 }
 
-/** StatefulSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */
+/** StatefulSet, DaemonSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */
 export function workloadControllerFactories(): ControllerFactory[] {
-  return [statefulSetController(), jobController(), cronJobController(), ttlAfterFinishedController()];
+  return [statefulSetController(), daemonSetController(), jobController(), cronJobController(), ttlAfterFinishedController()];
 }
