@@ -13,6 +13,8 @@ export interface EventSource {
   host?: string;
 }
 
+let eventNameSequence = Math.floor(Math.random() * 1000);
+
 export class EventRecorder {
   private readonly recent = new Map<string, { name: string; namespace: string; count: number; first: string; at: number }>();
   private readonly clock: Clock;
@@ -48,7 +50,10 @@ export class EventRecorder {
         // The event was deleted or expired: write a new one.
       }
     }
-    const name = `${object.metadata.name}.${(now * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    // kube names events `<object>.<unix nanoseconds in hex>`; a process-wide sequence in the
+    // sub-millisecond digits keeps names of events written within one millisecond (or one tick
+    // of a fake clock) distinct, where random digits collided.
+    const name = `${object.metadata.name}.${(now * 1000 + (eventNameSequence++ % 1000)).toString(16)}`;
     const stamp = rfc3339(now);
     await this.client.create(types.events, {
       metadata: { name, namespace },

@@ -6,6 +6,7 @@ import { endpointSliceController, endpointsController } from './endpoints.js';
 import { garbageCollectorController } from './garbage-collector.js';
 import { jobController } from './job.js';
 import { namespaceController } from './namespace-controller.js';
+import { replicaSetControllerFactory } from './replicaset.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { rootCaCertPublisher, serviceAccountController } from './service-accounts.js';
 import { statefulSetController } from './statefulset.js';
@@ -32,7 +33,7 @@ export function lifecycleControllerFactories(options: ControllerFactoriesOptions
 }
 
 export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
-  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, ...workloadControllerFactories()];
+  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, replicaSetControllerFactory, ...workloadControllerFactories()];
 }
 
 /** StatefulSet, DaemonSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */
