@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '@canopy/apimachinery';
 import { InformerFactory, KubeClient, realClock, types, type Clock, type Transport } from '@canopy/client';
 import { AuditLog } from './audit/audit-log.js';
+import { consoleAssets } from './console-assets.js';
 import { auditingApi } from './audit/routes.js';
 import { platformCrds } from './crds/index.js';
 import { IamAuthorizer, type AuthorizationAttributes } from './iam/authorizer.js';
@@ -18,6 +19,13 @@ import { authorizationAttributes, newRequestInfo, type RequestInfo } from './iam
 import { builtinClusterRoles, builtinGlobalRoles, builtinRoles, roleTemplateCategories, roleTemplates } from './iam/role-templates.js';
 import { platformTypes } from './resource-types.js';
 import { resourcesApi } from './resources/routes.js';
+import { PlatformControllers, type PlatformControllersOptions } from './controllers/index.js';
+import { ServedResources } from './controllers/served-resources.js';
+import { genericKapis } from './iam-api/generic.js';
+import { iamApi } from './iam-api/routes.js';
+import { frontAdmission, platformAdmissionPlugins, WriteAdmission, type AdmissionPluginLike } from './tenant/admission.js';
+import { tenantApi } from './tenant/routes.js';
+import { WorkspaceQuotaTracker } from './tenant/workspace-quota.js';
 import { PlatformFront, type AuditSink } from './server/front.js';
 import type { Authenticate, Decision, PlatformContext, PlatformRequest, PlatformUser, RouteModule, UpgradeTarget } from './server/types.js';
 
@@ -38,12 +46,16 @@ export interface PlatformOptions {
   authenticate?: Authenticate;
   /** Extra route modules (OAuth, IAM, tenant APIs, console). */
   routes?: RouteModule[];
+  /** Directory of the built web console (default: packages/console/dist). */
+  consoleDir?: string;
   /** Token issuer (KubeSphere's authentication.issuer.url); default: the front's URL. */
   issuer?: string;
   /** KubeSphere's multipleLogin (default true): false ends a user's other sessions at each sign-in. */
   multipleLogin?: boolean;
   /** Lockout and login history settings (defaults: 10 failures in 10 min, 168 h, 100 records). */
   loginSecurity?: Partial<LoginSecurityOptions>;
+  /** The tenancy and IAM controllers: leader election timing, or false to run none in this process. */
+  controllers?: PlatformControllersOptions | false;
 }
 
 const MUTATING_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -63,6 +75,12 @@ export class Platform {
   identity!: PlatformIdentity;
   /** The first-start admin's password, set only by the start that created the admin (shown once, never stored). */
   initialAdminPassword?: string;
+  /** Served resource types, from discovery (generic /kapis CRUD, workspace quotas). */
+  readonly served: ServedResources;
+  /** Workspace quotas and their usage, from informers. */
+  readonly workspaceQuotas: WorkspaceQuotaTracker;
+  /** The tenancy and IAM controllers (active only while this replica holds their lease). */
+  controllers?: PlatformControllers;
 
   private constructor(private readonly options: PlatformOptions) {
     this.clock = options.clock ?? realClock;
@@ -71,6 +89,8 @@ export class Platform {
     this.authorizer = new IamAuthorizer(this.policy);
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     this.audit = new AuditLog(join(options.dataDir, 'audit.db'));
+    this.served = new ServedResources(this.client);
+    this.workspaceQuotas = new WorkspaceQuotaTracker(this.informers, this.served, (m) => this.log(m));
   }
 
   static async start(options: PlatformOptions): Promise<Platform> {
@@ -79,6 +99,7 @@ export class Platform {
       await platform.install();
       await platform.watchPolicy();
       await platform.startIdentity();
+      await platform.startControllers();
       await platform.listen();
       platform.identity.activate(options.issuer ?? platform.url);
     } catch (err) {
@@ -167,6 +188,23 @@ export class Platform {
     this.initialAdminPassword = this.identity.initialAdminPassword;
   }
 
+  /** Workspace quotas tracked, then the controllers under their lease. */
+  private async startControllers(): Promise<void> {
+    await this.workspaceQuotas.start();
+    if (this.options.controllers === false) return;
+    const context = { client: this.client, informers: this.informers, clock: this.clock, log: (m: string) => this.log(m) };
+    this.controllers = new PlatformControllers(context, this.workspaceQuotas, this.options.controllers ?? {});
+    this.controllers.start();
+  }
+
+  /**
+   * The platform's checks (workspace quotas, protected resources) as validating admission
+   * plug-ins for an embedded API server in the same process (`apiServer.admission.add`).
+   */
+  admissionPlugins(): AdmissionPluginLike[] {
+    return platformAdmissionPlugins(this.workspaceQuotas);
+  }
+
   requestInfo(request: Pick<PlatformRequest, 'method' | 'path' | 'query' | 'cluster'>): RequestInfo {
     const q = request.query.toString();
     return newRequestInfo(request.method, `${request.cluster === 'host' ? '' : `/clusters/${request.cluster}`}${request.path}${q ? `?${q}` : ''}`);
@@ -251,12 +289,18 @@ export class Platform {
         authorizationAttributes(user, this.requestInfo({ method: 'GET', path: `/api/v1/namespaces/${object.metadata.name}`, query: new URLSearchParams(), cluster: 'host' })),
       ).allowed;
     };
-    for (const module of [resourcesApi({ visible }), auditingApi(this.audit), ...this.identity.routes(), ...(this.options.routes ?? [])]) await module(this.front.app, context);
+    const access = { policy: this.policy, authorizer: this.authorizer };
+    const admission = new WriteAdmission(this.client, this.workspaceQuotas);
+    const tenancy = [frontAdmission(admission), tenantApi({ access, served: this.served }), iamApi({ access }), genericKapis({ served: this.served, admission })];
+    for (const module of [resourcesApi({ visible }), auditingApi(this.audit), ...this.identity.routes(), ...tenancy, ...(this.options.routes ?? [])]) await module(this.front.app, context);
+    // The web console's pages and files: every GET no API route answers.
+    await consoleAssets(this.options.consoleDir ? { dir: this.options.consoleDir } : {})(this.front.app, context);
     this.url = await this.front.listen(this.options.port, this.options.host ?? '127.0.0.1');
   }
 
   async close(): Promise<void> {
     await this.front?.close();
+    await this.controllers?.stop();
     await this.identity?.close();
     await this.informers.stop();
     this.audit.close();

@@ -1,0 +1,318 @@
+/**
+ * Platform roles as Kubernetes RBAC, so a user's own kubeconfig (talking to the cluster directly,
+ * not through the platform) has the rights the platform grants — KubeSphere 4's way:
+ *
+ * | platform (iam.kubesphere.io)            | Kubernetes (rbac.authorization.k8s.io)                         |
+ * |-----------------------------------------|----------------------------------------------------------------|
+ * | ClusterRole X                           | ClusterRole `kubesphere:iam:X`                                  |
+ * | ClusterRoleBinding X                    | ClusterRoleBinding `kubesphere:iam:X` → `kubesphere:iam:<role>` |
+ * | Role X in ns                            | Role `kubesphere:iam:X` in ns                                   |
+ * | RoleBinding X in ns                     | RoleBinding `kubesphere:iam:X` in ns → `kubesphere:iam:<role>`  |
+ * | GlobalRoleBinding X of platform-admin   | ClusterRoleBinding `kubesphere:iam:X` → `cluster-admin`         |
+ * | WorkspaceRole X                         | ClusterRole `kubesphere:iam:workspacerole:X`                    |
+ * | WorkspaceRoleBinding X (workspace ws)   | RoleBinding `kubesphere:iam:workspacerolebinding:X` in every project of ws |
+ *
+ * Each Kubernetes object is owned by its platform object (the garbage collector removes it with
+ * it) and deleted here as well when the platform object goes, so revoking takes effect at once.
+ * All carry `kubesphere.io/managed=true`, which is how this controller watches only its own.
+ * Rego-override policies have no RBAC equivalent and are not synced.
+ */
+import type { KubeObject } from '@canopy/apimachinery';
+import { objectKey, splitKey, types, type Informer, type ResourceType } from '@canopy/client';
+import {
+  MANAGED_LABEL,
+  RBAC_API_GROUP,
+  WORKSPACE_LABEL,
+  type IamRole,
+  type IamRoleBinding,
+  type PolicyRule,
+  type Subject,
+} from '../iam/types.js';
+import { platformTypes } from '../resource-types.js';
+import { BY_WORKSPACE, indexByWorkspace } from './indexes.js';
+import { deleteIfPresent, ensureObject, ownerReference, QueueController } from './runtime.js';
+
+export const RBAC_PREFIX = 'kubesphere:iam:';
+export const PLATFORM_ADMIN = 'platform-admin';
+const REF_LABELS = {
+  ClusterRole: 'iam.kubesphere.io/clusterrole-ref',
+  ClusterRoleBinding: 'iam.kubesphere.io/clusterrolebinding-ref',
+  Role: 'iam.kubesphere.io/role-ref',
+  RoleBinding: 'iam.kubesphere.io/rolebinding-ref',
+  GlobalRoleBinding: 'iam.kubesphere.io/globalrolebinding-ref',
+  WorkspaceRole: 'iam.kubesphere.io/workspacerole-ref',
+  WorkspaceRoleBinding: 'iam.kubesphere.io/workspacerolebinding-ref',
+} as const;
+type SyncedKind = keyof typeof REF_LABELS;
+
+const SOURCE_TYPES: Record<SyncedKind, ResourceType> = {
+  ClusterRole: platformTypes.clusterRoles,
+  ClusterRoleBinding: platformTypes.clusterRoleBindings,
+  Role: platformTypes.roles,
+  RoleBinding: platformTypes.roleBindings,
+  GlobalRoleBinding: platformTypes.globalRoleBindings,
+  WorkspaceRole: platformTypes.workspaceRoles,
+  WorkspaceRoleBinding: platformTypes.workspaceRoleBindings,
+};
+
+/** The Kubernetes name of a synced object. */
+export function rbacName(kind: SyncedKind, name: string): string {
+  if (kind === 'WorkspaceRole') return `${RBAC_PREFIX}workspacerole:${name}`;
+  if (kind === 'WorkspaceRoleBinding') return `${RBAC_PREFIX}workspacerolebinding:${name}`;
+  return `${RBAC_PREFIX}${name}`;
+}
+
+/**
+ * Platform subjects as RBAC subjects: users and groups in the RBAC group, Kubernetes service
+ * accounts in the core group with their namespace, KubeSphere service accounts as the user name
+ * their tokens carry.
+ */
+export function rbacSubjects(subjects: Subject[] | undefined, bindingNamespace = ''): Subject[] {
+  const out: Subject[] = [];
+  for (const s of subjects ?? []) {
+    if (s.kind === 'User' || s.kind === 'Group') out.push({ kind: s.kind, apiGroup: RBAC_API_GROUP, name: s.name });
+    else if (s.kind === 'ServiceAccount') {
+      const namespace = s.namespace || bindingNamespace;
+      if (!namespace) continue;
+      if (s.apiGroup === 'core.kubesphere.io')
+        out.push({ kind: 'User', apiGroup: RBAC_API_GROUP, name: `kubesphere:serviceaccount:${namespace}:${s.name}` });
+      else out.push({ kind: 'ServiceAccount', name: s.name, namespace });
+    }
+  }
+  return out;
+}
+
+/** Rules RBAC accepts: verbs, and resources with API groups or (cluster roles only) non-resource URLs. */
+function rbacRules(rules: PolicyRule[] | undefined, namespaced: boolean): PolicyRule[] {
+  return (rules ?? [])
+    .filter(
+      (r) => r.verbs?.length && ((r.resources?.length && r.apiGroups?.length) || (!namespaced && r.nonResourceURLs?.length)),
+    )
+    .map((r) => {
+      if (r.resources?.length)
+        return {
+          apiGroups: r.apiGroups,
+          resources: r.resources,
+          verbs: r.verbs,
+          ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+        };
+      return { nonResourceURLs: r.nonResourceURLs, verbs: r.verbs };
+    });
+}
+
+export class RbacSyncController extends QueueController {
+  readonly name = 'rbac-sync';
+  private readonly sources = new Map<SyncedKind, Informer<KubeObject>>(
+    (Object.keys(SOURCE_TYPES) as SyncedKind[]).map((kind) => [kind, this.ctx.informers.for(SOURCE_TYPES[kind])]),
+  );
+  private readonly namespaces = indexByWorkspace(this.ctx.informers.for(types.namespaces));
+  private readonly workspaceBindings = indexByWorkspace(this.sources.get('WorkspaceRoleBinding')!);
+  private readonly managed = { labelSelector: `${MANAGED_LABEL}=true` };
+  private readonly k8sClusterRoles = this.ctx.informers.for(types.clusterRoles, this.managed);
+  private readonly k8sClusterRoleBindings = this.ctx.informers.for(types.clusterRoleBindings, this.managed);
+  private readonly k8sRoles = this.ctx.informers.for(types.roles, this.managed);
+  private readonly k8sRoleBindings = this.ctx.informers.for(types.roleBindings, this.managed);
+
+  constructor(...args: ConstructorParameters<typeof QueueController>) {
+    super(...args);
+    this.k8sRoleBindings.addIndex('workspacerolebinding-ref', (o) => {
+      const ref = o.metadata.labels?.[REF_LABELS.WorkspaceRoleBinding];
+      return ref ? [ref] : [];
+    });
+  }
+
+  informers(): Informer<any>[] {
+    return [
+      ...this.sources.values(),
+      this.namespaces,
+      this.k8sClusterRoles,
+      this.k8sClusterRoleBindings,
+      this.k8sRoles,
+      this.k8sRoleBindings,
+    ];
+  }
+
+  *keys(): Iterable<string> {
+    for (const [kind, informer] of this.sources) for (const o of informer.list()) yield `${kind}:${objectKey(o)}`;
+  }
+
+  register(): void {
+    for (const [kind, informer] of this.sources) {
+      const key = (o: KubeObject) => this.enqueue(`${kind}:${objectKey(o)}`);
+      informer.addHandler({ onAdd: key, onUpdate: (_o, n) => key(n), onDelete: key });
+    }
+    // Drift: a synced object edited or deleted by someone else is put back.
+    for (const informer of [this.k8sClusterRoles, this.k8sClusterRoleBindings, this.k8sRoles, this.k8sRoleBindings]) {
+      const owner = (o: KubeObject) => {
+        for (const [kind, label] of Object.entries(REF_LABELS) as [SyncedKind, string][]) {
+          const ref = o.metadata.labels?.[label];
+          if (!ref) continue;
+          const namespaced = kind === 'Role' || kind === 'RoleBinding';
+          this.enqueue(`${kind}:${namespaced ? `${o.metadata.namespace}/${ref}` : ref}`);
+        }
+      };
+      informer.addHandler({ onUpdate: (_o, n) => owner(n), onDelete: owner });
+    }
+    // A project joining or leaving a workspace changes where workspace bindings apply.
+    const bindingsOf = (workspace: string | undefined) => {
+      if (!workspace) return;
+      for (const b of this.workspaceBindings.byIndex(BY_WORKSPACE, workspace))
+        this.enqueue(`WorkspaceRoleBinding:${b.metadata.name}`);
+    };
+    // Roles and bindings seen before their namespace (skipped then) are synced once it is.
+    const namespaced = (ns: KubeObject) => {
+      for (const kind of ['Role', 'RoleBinding'] as const)
+        for (const o of this.sources.get(kind)!.list(ns.metadata.name)) this.enqueue(`${kind}:${objectKey(o)}`);
+    };
+    this.namespaces.addHandler({
+      onAdd: (ns) => {
+        namespaced(ns);
+        bindingsOf(ns.metadata.labels?.[WORKSPACE_LABEL]);
+      },
+      onUpdate: (old, ns) => {
+        if (old.metadata.labels?.[WORKSPACE_LABEL] === ns.metadata.labels?.[WORKSPACE_LABEL]) return;
+        bindingsOf(old.metadata.labels?.[WORKSPACE_LABEL]);
+        bindingsOf(ns.metadata.labels?.[WORKSPACE_LABEL]);
+      },
+    });
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const colon = key.indexOf(':');
+    const kind = key.slice(0, colon) as SyncedKind;
+    const { namespace, name } = splitKey(key.slice(colon + 1));
+    const source = this.sources.get(kind)!.get(name, namespace);
+    const live = source && !source.metadata.deletionTimestamp ? source : undefined;
+    // A namespace going away takes its roles and bindings with it; nothing is created into it.
+    if (namespace) {
+      const ns = this.namespaces.get(namespace);
+      if (!ns || ns.metadata.deletionTimestamp) return;
+    }
+    switch (kind) {
+      case 'ClusterRole':
+      case 'WorkspaceRole':
+        return this.syncRole(kind, types.clusterRoles, this.k8sClusterRoles, name, undefined, live as IamRole | undefined);
+      case 'Role':
+        return this.syncRole(kind, types.roles, this.k8sRoles, name, namespace, live as IamRole | undefined);
+      case 'ClusterRoleBinding':
+      case 'GlobalRoleBinding':
+        return this.syncClusterBinding(kind, name, live as IamRoleBinding | undefined);
+      case 'RoleBinding':
+        return this.syncRoleBinding(name, namespace!, live as IamRoleBinding | undefined);
+      case 'WorkspaceRoleBinding':
+        return this.syncWorkspaceBinding(name, live as IamRoleBinding | undefined);
+    }
+  }
+
+  private labels(kind: SyncedKind, name: string): Record<string, string> {
+    return { [MANAGED_LABEL]: 'true', [REF_LABELS[kind]]: name };
+  }
+
+  private async syncRole(
+    kind: SyncedKind,
+    type: ResourceType,
+    cache: Informer<KubeObject>,
+    name: string,
+    namespace: string | undefined,
+    role: IamRole | undefined,
+  ): Promise<void> {
+    const target = rbacName(kind, name);
+    if (!role) return deleteIfPresent(this.ctx.client, type, target, namespace);
+    const labels = this.labels(kind, name);
+    const owner = ownerReference(SOURCE_TYPES[kind], role);
+    const rules = rbacRules(role.rules, kind === 'Role');
+    await ensureObject(
+      this.ctx.client,
+      type,
+      cache.get(target, namespace),
+      { metadata: { name: target, namespace, labels, ownerReferences: [owner] }, rules } as KubeObject,
+      {
+        labels,
+        ownerReferences: [owner],
+        fields: { rules },
+      },
+    );
+  }
+
+  /** A binding's roleRef cannot change in RBAC: a different one means delete and create. */
+  private async ensureBinding(
+    type: ResourceType,
+    cache: Informer<KubeObject>,
+    object: KubeObject & { roleRef: unknown; subjects: Subject[] },
+  ): Promise<void> {
+    const { name, namespace } = object.metadata;
+    let current = cache.get(name!, namespace) as (KubeObject & { roleRef?: unknown }) | undefined;
+    if (current && JSON.stringify(current.roleRef) !== JSON.stringify(object.roleRef)) {
+      await deleteIfPresent(this.ctx.client, type, name!, namespace);
+      current = undefined;
+    }
+    await ensureObject(this.ctx.client, type, current, object, {
+      labels: object.metadata.labels,
+      ownerReferences: object.metadata.ownerReferences,
+      fields: { subjects: object.subjects },
+    });
+  }
+
+  private async syncClusterBinding(
+    kind: 'ClusterRoleBinding' | 'GlobalRoleBinding',
+    name: string,
+    binding: IamRoleBinding | undefined,
+  ): Promise<void> {
+    const target = rbacName(kind, name);
+    // Only platform-admin of the global roles has a Kubernetes meaning: the whole cluster.
+    if (!binding || (kind === 'GlobalRoleBinding' && binding.roleRef?.name !== PLATFORM_ADMIN)) {
+      if (kind === 'ClusterRoleBinding' || this.k8sClusterRoleBindings.get(target))
+        await deleteIfPresent(this.ctx.client, types.clusterRoleBindings, target);
+      return;
+    }
+    const role = kind === 'GlobalRoleBinding' ? 'cluster-admin' : rbacName('ClusterRole', binding.roleRef.name);
+    await this.ensureBinding(types.clusterRoleBindings, this.k8sClusterRoleBindings, {
+      metadata: { name: target, labels: this.labels(kind, name), ownerReferences: [ownerReference(SOURCE_TYPES[kind], binding)] },
+      roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: role },
+      subjects: rbacSubjects(binding.subjects),
+    });
+  }
+
+  private async syncRoleBinding(name: string, namespace: string, binding: IamRoleBinding | undefined): Promise<void> {
+    const target = rbacName('RoleBinding', name);
+    if (!binding) return deleteIfPresent(this.ctx.client, types.roleBindings, target, namespace);
+    const refKind = binding.roleRef?.kind === 'ClusterRole' ? 'ClusterRole' : 'Role';
+    await this.ensureBinding(types.roleBindings, this.k8sRoleBindings, {
+      metadata: {
+        name: target,
+        namespace,
+        labels: this.labels('RoleBinding', name),
+        ownerReferences: [ownerReference(platformTypes.roleBindings, binding)],
+      },
+      roleRef: { apiGroup: RBAC_API_GROUP, kind: refKind, name: rbacName(refKind, binding.roleRef.name) },
+      subjects: rbacSubjects(binding.subjects, namespace),
+    });
+  }
+
+  private async syncWorkspaceBinding(name: string, binding: IamRoleBinding | undefined): Promise<void> {
+    const target = rbacName('WorkspaceRoleBinding', name);
+    const workspace = binding?.metadata.labels?.[WORKSPACE_LABEL];
+    const wanted = new Set<string>();
+    if (binding && workspace) {
+      for (const ns of this.namespaces.byIndex(BY_WORKSPACE, workspace)) {
+        if (ns.metadata.deletionTimestamp) continue;
+        const namespace = ns.metadata.name!;
+        wanted.add(namespace);
+        await this.ensureBinding(types.roleBindings, this.k8sRoleBindings, {
+          metadata: {
+            name: target,
+            namespace,
+            labels: this.labels('WorkspaceRoleBinding', name),
+            ownerReferences: [ownerReference(platformTypes.workspaceRoleBindings, binding)],
+          },
+          roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: rbacName('WorkspaceRole', binding.roleRef.name) },
+          subjects: rbacSubjects(binding.subjects),
+        });
+      }
+    }
+    for (const stale of this.k8sRoleBindings.byIndex('workspacerolebinding-ref', name)) {
+      if (!wanted.has(stale.metadata.namespace!))
+        await deleteIfPresent(this.ctx.client, types.roleBindings, stale.metadata.name!, stale.metadata.namespace);
+    }
+  }
+}
