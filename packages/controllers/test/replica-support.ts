@@ -5,6 +5,7 @@
  * controller tests do; the real scheduler and simulated kubelet are exercised end to end
  * elsewhere).
  */
+import type { KubeObject } from '@canopy/apimachinery';
 import { FakeClock, Informer, isConflict, rfc3339, types, type Clock, type KubeClient } from '@canopy/client';
 import { startCluster, type TestCluster } from '../../client/test/support.js';
 import { ControllerManager, type ControllerFactory, type Pod } from '../src/index.js';
@@ -143,10 +144,14 @@ export async function eventsFor(client: KubeClient, namespace: string, name: str
 }
 
 /** An informer on a namespace, for assertions that must hold at every step, not just at the end. */
-export async function watchAll<T extends Pod>(client: KubeClient, type: typeof types.pods | typeof types.replicaSets, namespace: string, onChange: (objects: T[]) => void): Promise<Informer<T>> {
+export async function watchAll<T extends KubeObject>(client: KubeClient, type: typeof types.pods | typeof types.replicaSets, namespace: string, onChange: (objects: T[]) => void): Promise<Informer<T>> {
   const informer = new Informer<T>(client, type, { namespace });
-  const fire = () => onChange(informer.list());
+  // Not during the initial list, which adds objects one at a time.
+  const fire = () => {
+    if (informer.hasSynced) onChange(informer.list());
+  };
   informer.addHandler({ onAdd: fire, onUpdate: fire, onDelete: fire });
   await informer.start();
+  onChange(informer.list());
   return informer;
 }
