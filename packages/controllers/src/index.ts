@@ -13,7 +13,3 @@ export * from './namespace-controller.js';
 export * from './resource-quota.js';
 export * from './service-accounts.js';
 export * from './endpoints.js';
-export * from './volumes.js';
-export * from './node-lifecycle.js';
-export * from './horizontal-pod-autoscaler.js';
-export * from './disruption.js';
