@@ -21,6 +21,7 @@ export {
   WriteAdmission,
   type AdmissionPluginLike,
   type AdmissionAttributesLike,
+  type StoredObjects,
 } from './tenant/admission.js';
 export { MemberManager, MEMBER_ROLE_ANNOTATIONS, type Member } from './iam-api/members.js';
 export { reviewAttributes } from './iam-api/routes.js';

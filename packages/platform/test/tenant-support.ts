@@ -52,8 +52,10 @@ const testAuthenticate: PlatformOptions['authenticate'] = async (headers) => {
   return { name, groups: ['system:authenticated'] } satisfies PlatformUser;
 };
 
-export async function startTenancy(options: Partial<PlatformOptions> = {}): Promise<Tenancy> {
-  const cluster = await startCluster({ lifecycleControllers: true });
+export async function startTenancy(options: Partial<PlatformOptions> & { garbageCollector?: boolean } = {}): Promise<Tenancy> {
+  const { garbageCollector = true, ...platformOptions } = options;
+  // kube's lifecycle controllers: the garbage collector and namespace deletion.
+  const cluster = await startCluster({ lifecycleControllers: garbageCollector });
   const dirs: string[] = [];
   const replicas: Platform[] = [];
   const start = (extra: Partial<PlatformOptions>) => {
@@ -71,7 +73,7 @@ export async function startTenancy(options: Partial<PlatformOptions> = {}): Prom
   };
   let platform: Platform;
   try {
-    platform = await start(options);
+    platform = await start(platformOptions);
   } catch (err) {
     await cluster.close();
     throw err;

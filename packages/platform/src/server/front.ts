@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errors, isStatusError, StatusError } from '@canopy/apimachinery';
 import type { Transport } from '@canopy/client';
+import { dualProtocolServer, type TlsMaterial } from './dual-protocol.js';
 import { proxyRequest, tunnelUpgrade } from './kube-proxy.js';
 import type { Authenticate, Authorize, PlatformRequest, PlatformUser, UpgradeTarget } from './types.js';
 
@@ -34,6 +35,8 @@ export interface FrontOptions {
   /** Clusters the `/clusters/<name>` prefix may name (always includes `host`). */
   clusters?: () => Set<string>;
   log?: (message: string) => void;
+  /** A serving certificate: the front then also answers TLS on its port (dual-protocol.ts), for kubectl. */
+  tls?: TlsMaterial;
 }
 
 declare module 'fastify' {
@@ -62,7 +65,14 @@ export class PlatformFront {
   readonly app: FastifyInstance;
 
   constructor(private readonly options: FrontOptions) {
-    this.app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, routerOptions: { maxParamLength: 8192 }, forceCloseConnections: true } as never) as unknown as FastifyInstance;
+    const tls = options.tls;
+    this.app = Fastify({
+      logger: false,
+      bodyLimit: 3 * 1024 * 1024,
+      routerOptions: { maxParamLength: 8192 },
+      forceCloseConnections: true,
+      ...(tls ? { serverFactory: (handler: Parameters<typeof dualProtocolServer>[0]) => dualProtocolServer(handler, tls) } : {}),
+    } as never) as unknown as FastifyInstance;
     const app = this.app;
     // Kubernetes bodies are forwarded untouched; platform routes parse JSON themselves when raw.
     app.removeContentTypeParser(['application/json']);

@@ -5,8 +5,9 @@
  *   `/api` and `/apis` (and the generic `/kapis` CRUD), so they hold against any cluster;
  * - as API-server admission plug-ins (`platformAdmissionPlugins`) that all-in-one registers on
  *   the embedded API server, so they also hold for writes that bypass the platform (kubectl
- *   with a user's own kubeconfig, controllers). These run synchronously inside the write, so
- *   concurrent writers cannot both take the last unit of a quota; the front check can race.
+ *   with a user's own kubeconfig, controllers). These read the API server's own storage
+ *   synchronously inside the write, so concurrent writers cannot both take the last unit of a
+ *   quota; the front's check reads informers and can race with another writer.
  *
  * The checks: workspace quotas (`checkWorkspaceQuota`), and protected resources — an object
  * labelled `kubesphere.io/protected-resource=true` cannot be deleted (KubeSphere's
@@ -18,9 +19,16 @@ import type { KubeClient } from '@canopy/client';
 import { newRequestInfo } from '../iam/request-info.js';
 import { PROTECTED_RESOURCE_LABEL } from '../iam/types.js';
 import { forwardedHeaders } from '../server/kube-proxy.js';
-import { checkWorkspaceQuota, type WorkspaceQuotaTracker } from './workspace-quota.js';
-import { evaluatorFor, quotaHard } from '@canopy/apimachinery';
-import { asNamespaceQuota } from './workspace-quota.js';
+import { evaluatorFor, quotaHard, quotaUsed } from '@canopy/apimachinery';
+import {
+  asNamespaceQuota,
+  checkWorkspaceQuota,
+  quotaSelects,
+  type WorkspaceQuota,
+  type WorkspaceQuotaTracker,
+} from './workspace-quota.js';
+
+const QUOTA_GROUP = 'quota.kubesphere.io';
 
 /** The refusal to delete a protected object, or undefined. */
 export function checkProtectedDeletion(ref: ResourceRef, object: KubeObject | undefined): StatusError | undefined {
@@ -52,21 +60,41 @@ export interface AdmissionPluginLike {
 }
 
 /**
- * The platform's checks as validating plug-ins of the embedded API server: register each with
- * `apiServer.admission.add(plugin)`. Workspace quota usage comes from the tracker's informers
- * (the platform's, in the same process).
+ * Synchronous reads of what the API server stores (as its own ResourceQuota plug-in reads):
+ * the objects of a resource, named by group and plural, in a namespace or cluster-wide ('').
  */
-export function platformAdmissionPlugins(tracker: WorkspaceQuotaTracker): AdmissionPluginLike[] {
+export interface StoredObjects {
+  list(group: string, resource: string, namespace?: string): KubeObject[];
+}
+
+/**
+ * The platform's checks as validating plug-ins of the embedded API server: register each with
+ * `apiServer.admission.add(plugin)`, giving them the server's storage to read.
+ */
+export function platformAdmissionPlugins(stored: StoredObjects): AdmissionPluginLike[] {
   return [
     {
       name: 'WorkspaceResourceQuota',
       validate(a) {
         if (a.subresource || !a.def.namespaced || !a.object || !a.namespace) return;
         if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
-        const quotas = tracker.quotasOf(a.namespace);
+        const allQuotas = stored.list(QUOTA_GROUP, 'resourcequotas') as WorkspaceQuota[];
+        if (!allQuotas.length) return;
+        const namespaces = stored.list('', 'namespaces');
+        const labels = namespaces.find((ns) => ns.metadata.name === a.namespace)?.metadata.labels;
+        const quotas = allQuotas.filter((q) => !q.metadata.deletionTimestamp && quotaSelects(q, labels));
         if (!quotas.length) return;
         const where = a.def.storage ?? a.def;
-        const refusal = checkWorkspaceQuota(quotas, (q, names) => tracker.used(q, names), {
+        const usage = (quota: WorkspaceQuota, names: Set<string>) => {
+          const selected = namespaces.filter((ns) => quotaSelects(quota, ns.metadata.labels)).map((ns) => ns.metadata.name!);
+          return quotaUsed(
+            asNamespaceQuota(quota),
+            (source) => selected.flatMap((ns) => stored.list(source.group, source.resource, ns)),
+            new Date(),
+            names,
+          );
+        };
+        const refusal = checkWorkspaceQuota(quotas, usage, {
           operation: a.operation,
           group: where.group,
           resource: where.resource,
