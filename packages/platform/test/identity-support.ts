@@ -80,6 +80,8 @@ export async function startPlatform(options: Partial<Pick<PlatformOptions, 'logi
       dataDir,
       transport: new InProcessTransport((req) => cluster.server.handle(req), ADMIN),
       upgradeTarget: { server: cluster.server.url, ca: cluster.server.pki.ca.cert, insecureSkipTlsVerify: false },
+      // The API server's serving certificate covers this host too: the front answers HTTPS with it.
+      tls: { cert: cluster.server.pki.server.cert, key: cluster.server.pki.server.key, ca: cluster.server.pki.ca.cert },
       clock: clock as Clock,
       log: process.env.CANOPY_TEST_LOG ? (m) => console.error(m) : undefined,
       ...(options.loginSecurity ? { loginSecurity: options.loginSecurity } : {}),

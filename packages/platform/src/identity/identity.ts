@@ -21,7 +21,7 @@ import { identityDecision } from './access.js';
 import { bootstrapIdentity, type ApplyOwned } from './admin-bootstrap.js';
 import { ConfigurationSecrets, ensureDefaultOAuthClient } from './config-secrets.js';
 import { KubeLoginRecordStore, KubeUserStore } from './kube-stores.js';
-import { kubeconfigApi } from './kubeconfig-api.js';
+import { kubeconfigApi, type KubeconfigServer } from './kubeconfig-api.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { loadIdTokenKeys, loadJwtSecret, openTokenStore } from './state-files.js';
 import { UserController } from './user-controller.js';
@@ -46,6 +46,8 @@ export interface IdentityOptions {
   /** KubeSphere's multipleLogin (default true). */
   multipleLogin?: boolean;
   loginSecurity?: Partial<LoginSecurityOptions>;
+  /** Where per-user kubeconfigs point (the front's HTTPS URL and its CA); default: the front's URL. */
+  kubeconfigServer?: () => KubeconfigServer;
 }
 
 export class PlatformIdentity {
@@ -164,7 +166,7 @@ export class PlatformIdentity {
         globalRoles: this.options.informers.for<KubeObject>(platformTypes.globalRoles),
         identityProviders: this.configuration.identityProviders,
       }),
-      kubeconfigApi({ ...common, users: this.users, server: () => this.url }),
+      kubeconfigApi({ ...common, users: this.users, server: this.options.kubeconfigServer ?? (() => ({ server: this.url })) }),
     ];
   }
 

@@ -6,4 +6,4 @@ export * from './config-secrets.js';
 export * from './state-files.js';
 export * from './admin-bootstrap.js';
 export * from './user-controller.js';
-export { kubeconfigFor, KUBECONFIG_CLUSTER_NAME } from './kubeconfig-api.js';
+export { kubeconfigFor, KUBECONFIG_CLUSTER_NAME, type KubeconfigServer } from './kubeconfig-api.js';

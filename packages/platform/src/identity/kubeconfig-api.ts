@@ -1,6 +1,7 @@
 /**
  * `GET /kapis/resources.kubesphere.io/v1alpha2/users/<u>/kubeconfig`: a kubeconfig for kubectl
- * whose server is the platform front and whose credential is a static token of the user
+ * whose server is the platform front (its HTTPS side, with the CA of its certificate, when the
+ * platform has one: kubectl sends tokens only over TLS) and whose credential is a static token of the user
  * (KubeSphere's kubeconfig controller names the cluster `local` and the context `<u>@local`).
  * Through the front, kubectl has exactly the user's platform rights: requests to /api and /apis are
  * authorized by the user's platform roles before they are proxied to the cluster.
@@ -20,28 +21,35 @@ import type { KubeUserStore } from './kube-stores.js';
 
 export const KUBECONFIG_CLUSTER_NAME = 'local';
 
+export interface KubeconfigServer {
+  server: string;
+  /** PEM of the CA that signed the server's certificate. */
+  ca?: string;
+}
+
 export interface KubeconfigApiOptions {
   users: KubeUserStore;
   tokenStore: TokenStore;
   tokens(): TokenManager;
-  /** The platform front's URL. */
-  server(): string;
+  /** The platform front's URL (https, for kubectl sends tokens only over TLS) and the CA of its certificate. */
+  server(): KubeconfigServer;
   allowed(user: PlatformUser, attributes: Omit<AuthorizationAttributes, 'user'>): boolean;
 }
 
 /** The front's URL as the caller can reach it: a wildcard listen address is replaced by the Host the request came to. */
-function serverFor(req: FastifyRequest, url: string): string {
-  const parsed = new URL(url);
-  if (['0.0.0.0', '[::]'].includes(parsed.hostname) && req.headers.host) return `${parsed.protocol}//${req.headers.host}`;
-  return url;
+function serverFor(req: FastifyRequest, target: KubeconfigServer): KubeconfigServer {
+  const parsed = new URL(target.server);
+  if (['0.0.0.0', '[::]'].includes(parsed.hostname) && req.headers.host) return { ...target, server: `${parsed.protocol}//${req.headers.host}` };
+  return target;
 }
 
-export function kubeconfigFor(username: string, server: string, token: string): string {
+export function kubeconfigFor(username: string, server: KubeconfigServer, token: string): string {
   const context = `${username}@${KUBECONFIG_CLUSTER_NAME}`;
+  const cluster = { server: server.server, ...(server.ca ? { 'certificate-authority-data': Buffer.from(server.ca).toString('base64') } : {}) };
   return stringifyYaml({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: KUBECONFIG_CLUSTER_NAME, cluster: { server } }],
+    clusters: [{ name: KUBECONFIG_CLUSTER_NAME, cluster }],
     contexts: [{ name: context, context: { cluster: KUBECONFIG_CLUSTER_NAME, user: username, namespace: 'default' } }],
     'current-context': context,
     preferences: {},
