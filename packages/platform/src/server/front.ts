@@ -18,7 +18,12 @@ import type { Authenticate, Authorize, PlatformRequest, PlatformUser, UpgradeTar
 export const ANONYMOUS: PlatformUser = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 /** Paths anyone may call: sign-in and discovery of the sign-in (everything else is authorized). */
-const PUBLIC_PREFIXES = ['/oauth/token', '/oauth/authorize', '/oauth/keys', '/oauth/callback/', '/oauth/login/', '/.well-known/', '/healthz', '/livez', '/readyz', '/version', '/login', '/dist/', '/assets/'];
+/**
+ * The console's pages (console-assets.ts serves index.html for them): they carry no data — the
+ * console reads everything through the APIs, which stay authorized. `/` itself is matched exactly.
+ */
+const CONSOLE_PAGES = ['/index.html', '/favicon.svg', '/profile', '/clusters/', '/workspaces/', '/access/'];
+const PUBLIC_PREFIXES = ['/oauth/token', '/oauth/authorize', '/oauth/keys', '/oauth/callback/', '/oauth/login/', '/.well-known/', '/healthz', '/livez', '/readyz', '/version', '/login', '/dist/', '/assets/', ...CONSOLE_PAGES];
 
 export interface AuditSink {
   /** Called once per request after the response is sent (and for denials). */
@@ -137,7 +142,7 @@ export class PlatformFront {
     if (found === 'invalid') return errors.unauthorized();
     const user = found ?? ANONYMOUS;
     const request: PlatformRequest = { method: raw.method ?? 'GET', path, query, cluster, user, sourceIp: sourceIp(raw) };
-    if (!found && PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path === p.replace(/\/$/, ''))) {
+    if (!found && (path === '/' || PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path === p.replace(/\/$/, '')))) {
       return { request, allowed: true, stripped };
     }
     const decision = await this.options.authorize(request);

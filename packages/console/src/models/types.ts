@@ -1,0 +1,113 @@
+/**
+ * The data every resource page is driven by. A `ResourceModel` says where a kind is listed,
+ * watched and read, which columns, filters and actions its pages show, and what it relates to.
+ * Built-in kinds have models in registry.ts; any other served resource (a CRD) gets one from
+ * discovery (discovery.ts), so it has list, detail and YAML pages without code of its own.
+ */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  [key: string]: unknown;
+}
+
+export interface K8sObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: any;
+  status?: any;
+  [key: string]: any;
+}
+
+export interface ListResult<T = K8sObject> {
+  items: T[];
+  totalItems: number;
+}
+
+export type Level = 'platform' | 'cluster' | 'workspace' | 'project';
+
+/** Where a page is: the level and the cluster, workspace and project it is about. */
+export interface Scope {
+  level: Level;
+  cluster: string;
+  workspace?: string;
+  namespace?: string;
+}
+
+/** How a cell is shown: plain text, a status label, a relative time, or a list of labels. */
+export type CellFormat = 'text' | 'status' | 'age' | 'labels' | 'mono';
+
+export interface Column {
+  id: string;
+  /** An i18n key (`columns.*`), or the literal title of a CRD printer column (`literal`). */
+  title: string;
+  literal?: boolean;
+  format?: CellFormat;
+  value(object: K8sObject): string | number | undefined;
+  /** The resources API sort key this column sorts by, if any. */
+  sortBy?: 'name' | 'creationTimestamp';
+}
+
+/** A list filter with fixed choices, sent as a resources API query key. */
+export interface ChoiceFilter {
+  key: string;
+  title: string;
+  options: { value: string; title: string }[];
+}
+
+export type ActionId = 'editYaml' | 'delete' | 'scale';
+
+/** Objects related to one object: listed through the resources API with these query keys. */
+export interface Relation {
+  /** The related kind's registry key. */
+  model: string;
+  /** Query keys (`ownerReference`, `nodeName`, `labelSelector`…) or undefined when not applicable. */
+  query(object: K8sObject): Record<string, string> | undefined;
+}
+
+/** An extra link on a detail page (a CRD's instances, a project's pages). */
+export interface DetailLink {
+  title: string;
+  href(object: K8sObject, scope: Scope): string;
+}
+
+export interface ResourceModel {
+  /** The key in URLs: the plural for built-in kinds, `plural.group` for any other. */
+  key: string;
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+  /** i18n key of the plural title (`kinds.*`); absent for discovered kinds, which show `kind`. */
+  title?: string;
+  /** role-template-rules module that decides which actions show (`deployments`, `customresources`…). */
+  module: string;
+  columns: Column[];
+  filters?: ChoiceFilter[];
+  actions: ActionId[];
+  relations?: Relation[];
+  links?: DetailLink[];
+  /** List endpoints to try in order (the first that exists wins); default: the resources API. */
+  listPaths?(scope: Scope): string[];
+  /** Extra query keys every list sends (a workspace's label selector). */
+  listQuery?(scope: Scope): Record<string, string>;
+  /** Where one object is read; default: its Kubernetes path. */
+  getPath?(name: string, scope: Scope): string;
+  /** False when the kind must not be watched through /api|/apis (User objects carry password hashes). */
+  watch?: boolean;
+  /** Where the list links each row; default: the generic detail page. */
+  href?(object: K8sObject, scope: Scope): string;
+  /** Discovered from the server rather than registered. */
+  discovered?: boolean;
+  /** Scale through spec.replicas. */
+  scalable?: boolean;
+}
