@@ -126,6 +126,10 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       transport: platformTransport,
       upgradeTarget,
       log: options.log,
+      // The API server's serving certificate (127.0.0.1, localhost, this host) lets the platform
+      // front answer HTTPS on its port too: per-user kubeconfigs point there. (Over another cluster
+      // there is no certificate yet, and those kubeconfigs use plain HTTP, where kubectl sends no token.)
+      ...(apiServer ? { tls: { cert: apiServer.pki.server.cert, key: apiServer.pki.server.key, ca: apiServer.pki.ca.cert } } : {}),
     });
     closers.push(() => platform.close());
     return { apiServer, simulator, platform, close };

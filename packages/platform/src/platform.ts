@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import type { KubeObject } from '@canopy/apimachinery';
 import { InformerFactory, KubeClient, realClock, types, type Clock, type Transport } from '@canopy/client';
 import { AuditLog } from './audit/audit-log.js';
+import { consoleAssets } from './console-assets.js';
+import { consoleSignIn } from './console-signin.js';
+import { DEFAULT_OAUTH_CLIENT } from './auth/oauth-clients.js';
 import { auditingApi } from './audit/routes.js';
 import { platformCrds } from './crds/index.js';
 import { IamAuthorizer, type AuthorizationAttributes } from './iam/authorizer.js';
@@ -45,12 +48,19 @@ export interface PlatformOptions {
   authenticate?: Authenticate;
   /** Extra route modules (OAuth, IAM, tenant APIs, console). */
   routes?: RouteModule[];
+  /** Directory of the built web console (default: packages/console/dist). */
+  consoleDir?: string;
   /** Token issuer (KubeSphere's authentication.issuer.url); default: the front's URL. */
   issuer?: string;
   /** KubeSphere's multipleLogin (default true): false ends a user's other sessions at each sign-in. */
   multipleLogin?: boolean;
   /** Lockout and login history settings (defaults: 10 failures in 10 min, 168 h, 100 records). */
   loginSecurity?: Partial<LoginSecurityOptions>;
+  /**
+   * Serving certificate (PEM) and the CA that signed it: the front then also answers HTTPS on its
+   * port, and per-user kubeconfigs point there (kubectl sends tokens only over TLS).
+   */
+  tls?: { cert: string; key: string; ca?: string };
   /** The tenancy and IAM controllers: leader election timing, or false to run none in this process. */
   controllers?: PlatformControllersOptions | false;
 }
@@ -68,6 +78,8 @@ export class Platform {
   readonly clock: Clock;
   private front?: PlatformFront;
   url = '';
+  /** The front's HTTPS URL (same port) when a serving certificate was given, else ''. */
+  secureUrl = '';
   /** Users, sign-in, tokens (identity/); set once started. */
   identity!: PlatformIdentity;
   /** The first-start admin's password, set only by the start that created the admin (shown once, never stored). */
@@ -181,6 +193,7 @@ export class Platform {
       issuer: this.options.issuer,
       multipleLogin: this.options.multipleLogin,
       loginSecurity: this.options.loginSecurity,
+      kubeconfigServer: () => ({ server: this.secureUrl || this.url, ...(this.options.tls?.ca ? { ca: this.options.tls.ca } : {}) }),
     });
     this.initialAdminPassword = this.identity.initialAdminPassword;
   }
@@ -272,6 +285,7 @@ export class Platform {
       authorize: (r) => this.authorize(r),
       audit: this.auditSink(),
       log: this.options.log,
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
     });
     const context: PlatformContext = {
       client: this.client,
@@ -290,7 +304,11 @@ export class Platform {
     const admission = new WriteAdmission(this.client, this.workspaceQuotas);
     const tenancy = [frontAdmission(admission), tenantApi({ access, served: this.served }), iamApi({ access }), genericKapis({ served: this.served, admission })];
     for (const module of [resourcesApi({ visible }), auditingApi(this.audit), ...this.identity.routes(), ...tenancy, ...(this.options.routes ?? [])]) await module(this.front.app, context);
+    // The web console: its server-side sign-in (as the console's OAuth client) and its pages and files.
+    await consoleSignIn({ client: () => this.identity.configuration.get(DEFAULT_OAUTH_CLIENT.name) })(this.front.app, context);
+    await consoleAssets(this.options.consoleDir ? { dir: this.options.consoleDir } : {})(this.front.app, context);
     this.url = await this.front.listen(this.options.port, this.options.host ?? '127.0.0.1');
+    if (this.options.tls) this.secureUrl = this.url.replace(/^http:/, 'https:');
   }
 
   async close(): Promise<void> {

@@ -11,13 +11,19 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errors, isStatusError, StatusError } from '@canopy/apimachinery';
 import type { Transport } from '@canopy/client';
+import { dualProtocolServer, type TlsMaterial } from './dual-protocol.js';
 import { proxyRequest, tunnelUpgrade } from './kube-proxy.js';
 import type { Authenticate, Authorize, PlatformRequest, PlatformUser, UpgradeTarget } from './types.js';
 
 export const ANONYMOUS: PlatformUser = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 /** Paths anyone may call: sign-in and discovery of the sign-in (everything else is authorized). */
-const PUBLIC_PREFIXES = ['/oauth/token', '/oauth/authorize', '/oauth/keys', '/oauth/callback/', '/oauth/login/', '/.well-known/', '/healthz', '/livez', '/readyz', '/version', '/login', '/dist/', '/assets/'];
+/**
+ * The console's pages (console-assets.ts serves index.html for them): they carry no data — the
+ * console reads everything through the APIs, which stay authorized. `/` itself is matched exactly.
+ */
+const CONSOLE_PAGES = ['/index.html', '/favicon.svg', '/profile', '/clusters/', '/workspaces/', '/access/'];
+const PUBLIC_PREFIXES = ['/oauth/token', '/oauth/authorize', '/oauth/keys', '/oauth/callback/', '/oauth/login/', '/.well-known/', '/healthz', '/livez', '/readyz', '/version', '/login', '/dist/', '/assets/', ...CONSOLE_PAGES];
 
 export interface AuditSink {
   /** Called once per request after the response is sent (and for denials). */
@@ -34,6 +40,8 @@ export interface FrontOptions {
   /** Clusters the `/clusters/<name>` prefix may name (always includes `host`). */
   clusters?: () => Set<string>;
   log?: (message: string) => void;
+  /** A serving certificate: the front then also answers TLS on its port (dual-protocol.ts), for kubectl. */
+  tls?: TlsMaterial;
 }
 
 declare module 'fastify' {
@@ -62,7 +70,14 @@ export class PlatformFront {
   readonly app: FastifyInstance;
 
   constructor(private readonly options: FrontOptions) {
-    this.app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, routerOptions: { maxParamLength: 8192 }, forceCloseConnections: true } as never) as unknown as FastifyInstance;
+    const tls = options.tls;
+    this.app = Fastify({
+      logger: false,
+      bodyLimit: 3 * 1024 * 1024,
+      routerOptions: { maxParamLength: 8192 },
+      forceCloseConnections: true,
+      ...(tls ? { serverFactory: (handler: Parameters<typeof dualProtocolServer>[0]) => dualProtocolServer(handler, tls) } : {}),
+    } as never) as unknown as FastifyInstance;
     const app = this.app;
     // Kubernetes bodies are forwarded untouched; platform routes parse JSON themselves when raw.
     app.removeContentTypeParser(['application/json']);
@@ -127,7 +142,7 @@ export class PlatformFront {
     if (found === 'invalid') return errors.unauthorized();
     const user = found ?? ANONYMOUS;
     const request: PlatformRequest = { method: raw.method ?? 'GET', path, query, cluster, user, sourceIp: sourceIp(raw) };
-    if (!found && PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path === p.replace(/\/$/, ''))) {
+    if (!found && (path === '/' || PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path === p.replace(/\/$/, '')))) {
       return { request, allowed: true, stripped };
     }
     const decision = await this.options.authorize(request);
