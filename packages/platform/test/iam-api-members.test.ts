@@ -30,23 +30,19 @@ describe('members, role templates and RBAC', () => {
     await t.createUser('root', 'platform-admin');
     assert.equal(
       (
-        await t
-          .as('root')
-          .post(`${TENANT}/workspacetemplates`, {
-            metadata: { name: 'ws1' },
-            spec: { template: { spec: { manager: 'alice' } }, placement: {} },
-          })
+        await t.as('root').post(`${TENANT}/workspacetemplates`, {
+          metadata: { name: 'ws1' },
+          spec: { template: { spec: { manager: 'alice' } }, placement: {} },
+        })
       ).status,
       200,
     );
     assert.equal(
       (
-        await t
-          .as('root')
-          .post(`${TENANT}/workspacetemplates`, {
-            metadata: { name: 'ws2' },
-            spec: { template: { spec: { manager: 'erin' } }, placement: {} },
-          })
+        await t.as('root').post(`${TENANT}/workspacetemplates`, {
+          metadata: { name: 'ws2' },
+          spec: { template: { spec: { manager: 'erin' } }, placement: {} },
+        })
       ).status,
       200,
     );

@@ -113,12 +113,10 @@ describe('controllers and admission', () => {
     for (const plugin of t.platform.admissionPlugins(stored)) server.admission.add(plugin as never);
     assert.equal(
       (
-        await t
-          .as('root')
-          .post(`${TENANT}/workspaces/ws1/resourcequotas`, {
-            metadata: { name: 'q' },
-            spec: { quota: { hard: { 'count/secrets': '1' } } },
-          })
+        await t.as('root').post(`${TENANT}/workspaces/ws1/resourcequotas`, {
+          metadata: { name: 'q' },
+          spec: { quota: { hard: { 'count/secrets': '1' } } },
+        })
       ).status,
       200,
     );

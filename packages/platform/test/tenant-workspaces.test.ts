@@ -85,6 +85,11 @@ describe('workspaces and projects', () => {
     assert.equal(one.status, 200, one.text);
     assert.equal(one.body.kind, 'Workspace');
     assert.equal((await t.as('carol').get(`${TENANT}/workspaces/ws1`)).status, 403);
+    const clusters = await t.as('alice').get(`${TENANT}/workspaces/ws1/clusters`);
+    assert.deepEqual(
+      clusters.body.items.map((c: any) => [c.kind, c.metadata.name]),
+      [['Cluster', 'host']],
+    );
   });
 
   test('a project created through the tenant API is labelled, owned by its workspace, and its creator is its admin at once', async () => {
@@ -129,12 +134,10 @@ describe('workspaces and projects', () => {
   test("a user of one workspace neither sees nor touches another workspace's project", async () => {
     assert.equal(
       (
-        await t
-          .as('root')
-          .post(`${TENANT}/workspaces`, {
-            metadata: { name: 'ws2' },
-            spec: { template: { spec: { manager: 'eve' } }, placement: {} },
-          })
+        await t.as('root').post(`${TENANT}/workspaces`, {
+          metadata: { name: 'ws2' },
+          spec: { template: { spec: { manager: 'eve' } }, placement: {} },
+        })
       ).status,
       200,
     );

@@ -243,9 +243,10 @@ export function tenantApi(options: TenantApiOptions) {
     app.get<{ Params: Params }>(`${PREFIX}/workspaces/:workspace/clusters`, async (req) => {
       const template = await client.get<WorkspaceTemplate>(platformTypes.workspaceTemplates, req.params.workspace);
       const placement = template.spec?.placement;
-      if (placement?.clusters) return clusters(placement.clusters.map((c) => c.name));
+      if (placement?.clusters?.length) return clusters(placement.clusters.map((c) => c.name));
       if (placement?.clusterSelector) return clusters();
-      return { items: [], totalItems: 0 };
+      // No placement: Canopy places the workspace on the host cluster (see placedOnHost).
+      return clusters([HOST_CLUSTER]);
     });
 
     // --- projects ---
