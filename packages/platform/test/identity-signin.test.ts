@@ -182,3 +182,13 @@ test('a restart keeps users, keys and the console client, and shows no password 
   assert.equal((await signIn(p, 'admin', NEW_PASSWORD)).status, 200);
   assert.equal((await signIn(p, 'admin', initialPassword)).status, 400);
 });
+
+test('expired token registrations are pruned on a schedule (injected clock)', async () => {
+  const store = p.platform.identity.tokenStore;
+  await accessToken(p, 'admin', NEW_PASSWORD);
+  const before = store.listUser('admin').filter((r) => r.tokenType !== 'static_token').length;
+  assert.ok(before >= 2, 'access and refresh tokens are registered');
+  // Past the refresh tokens' lifetime (2 h + 30 min) and a pruning round.
+  p.clock.advance(3 * 3_600_000);
+  assert.equal(store.listUser('admin').filter((r) => r.tokenType !== 'static_token').length, 0);
+});

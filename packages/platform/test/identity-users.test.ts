@@ -251,3 +251,25 @@ test('the audit log records user changes without any password', async () => {
   for (const secret of ['Alice-Pass-1', 'Bob-Pass-12', 'Carol-Pass-2', 'Carol-Reset-3', 'Gina-Pass-12', ADMIN_PASSWORD, p.platform.initialAdminPassword ?? 'never'])
     assert.ok(!text.includes(secret), `no ${secret} in the audit log`);
 });
+
+test('login records are kept at most 100 per user and 168 hours (users controller, injected clock)', async () => {
+  await createUser(p, admin, 'hank', 'Hank-Pass-123');
+  for (let i = 0; i < 103; i++)
+    await p.kube.create(platformTypes.loginRecords, {
+      metadata: { generateName: 'hank-', labels: { 'iam.kubesphere.io/user-ref': 'hank' } },
+      spec: { type: 'Token', provider: '', sourceIP: '192.0.2.1', success: false, reason: 'incorrect password' },
+    } as never);
+  const count = async () => (await p.kube.list(platformTypes.loginRecords, { labelSelector: 'iam.kubesphere.io/user-ref=hank' })).items.length;
+  let n = await count();
+  for (let i = 0; i < 300 && n !== 100; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    n = await count();
+  }
+  assert.equal(n, 100);
+  p.clock.advance(168 * 3_600_000 + 60_000);
+  for (let i = 0; i < 300 && n !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    n = await count();
+  }
+  assert.equal(n, 0, 'records older than 168 h are gone');
+});
