@@ -10,6 +10,7 @@ import { namespaceController } from './namespace-controller.js';
 import { replicaSetControllerFactory } from './replicaset.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { rootCaCertPublisher, serviceAccountController } from './service-accounts.js';
+import { schedulerFactory } from './scheduler/scheduler.js';
 import { statefulSetController } from './statefulset.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
 
@@ -34,7 +35,7 @@ export function lifecycleControllerFactories(options: ControllerFactoriesOptions
 }
 
 export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
-  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, deploymentControllerFactory, replicaSetControllerFactory, ...workloadControllerFactories()];
+  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, deploymentControllerFactory, replicaSetControllerFactory, ...workloadControllerFactories(), schedulerFactory()];
 }
 
 /** StatefulSet, DaemonSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */

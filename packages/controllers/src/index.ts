@@ -13,3 +13,5 @@ export * from './namespace-controller.js';
 export * from './resource-quota.js';
 export * from './service-accounts.js';
 export * from './endpoints.js';
+export * as scheduler from './scheduler/index.js';
+export { Scheduler, schedulerFactory, type SchedulerOptions } from './scheduler/scheduler.js';

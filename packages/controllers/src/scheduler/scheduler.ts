@@ -82,23 +82,16 @@ export class Scheduler implements Controller {
     const services = ctx.informers.for(types.services);
     const replicaSets = ctx.informers.for(types.replicaSets);
     const statefulSets = ctx.informers.for(types.statefulSets);
-    const replicationControllers = ctx.informers.for(types.replicationControllers);
-    this.informers = [this.pods, this.nodes, namespaces, services, replicaSets, statefulSets, replicationControllers];
+    // ReplicationControllers are not served by Canopy's API server, so the default spreading
+    // selector comes from services, ReplicaSets and StatefulSets.
+    this.informers = [this.pods, this.nodes, namespaces, services, replicaSets, statefulSets];
     const workloads: WorkloadListers = {
       serviceSelectors: (ns) => services.list(ns).map((s) => ((s.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {})),
       controllerSelector: (ns, kind, apiVersion, name) => {
-        const informer =
-          kind === 'ReplicaSet' && apiVersion === 'apps/v1'
-            ? replicaSets
-            : kind === 'StatefulSet' && apiVersion === 'apps/v1'
-              ? statefulSets
-              : kind === 'ReplicationController' && apiVersion === 'v1'
-                ? replicationControllers
-                : undefined;
+        const informer = apiVersion !== 'apps/v1' ? undefined : kind === 'ReplicaSet' ? replicaSets : kind === 'StatefulSet' ? statefulSets : undefined;
         const owner = informer?.get(name, ns);
-        const selector = (owner?.spec as { selector?: unknown } | undefined)?.selector;
-        if (!selector) return undefined;
-        return kind === 'ReplicationController' ? { matchLabels: selector as Record<string, string> } : (selector as { matchLabels?: Record<string, string> });
+        const selector = (owner?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector;
+        return selector ?? undefined;
       },
     };
     this.algorithm = new SchedulingAlgorithm(this.cache, { random: options.random, workloads, percentageOfNodesToScore: options.percentageOfNodesToScore });
