@@ -132,6 +132,18 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       ...(apiServer ? { tls: { cert: apiServer.pki.server.cert, key: apiServer.pki.server.key, ca: apiServer.pki.ca.cert } } : {}),
     });
     closers.push(() => platform.close());
+    if (apiServer) {
+      // Workspace quotas and protected resources, enforced in the API server itself (where no
+      // concurrent writer can race them) — the all-in-one stand-in for KubeSphere's webhooks.
+      const server = apiServer;
+      const stored = {
+        list: (group: string, resource: string, namespace = '') => {
+          const def = server.registry.all().find((d) => d.group === group && d.resource === resource && !d.storage);
+          return def ? server.store.list(server.objects.listPrefix(def, namespace)).items.map((s) => s.object) : [];
+        },
+      };
+      for (const plugin of platform.admissionPlugins(stored)) server.admission.add(plugin as Parameters<typeof server.admission.add>[0]);
+    }
     return { apiServer, simulator, platform, close };
   } catch (err) {
     await close();
