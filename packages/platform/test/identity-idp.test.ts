@@ -127,6 +127,22 @@ test('LDAP, mappingMethod manual: the new identity confirms a user name at /oaut
   // Next time the linked user signs in directly.
   const again = await signIn(p, 'dave', 'D4ve-in-LDAP', { provider: 'manual' });
   assert.equal(jwtClaims(again.json().access_token).sub, 'dave-smith');
+  // KubeSphere's console confirms differently: POST /users as the pre-registration user, then the refresh grant continues as the new user.
+  const bob = await signIn(p, 'bob', 'B0b-in-LDAP', { provider: 'manual' });
+  assert.equal(jwtClaims(bob.json().access_token).sub, 'system:pre-registration');
+  const created = await p.http.request('POST', USERS_API, {
+    token: bob.json().access_token,
+    body: { metadata: { name: 'bobby', annotations: { 'iam.kubesphere.io/globalrole': 'platform-admin' } }, spec: { email: 'bobby@example.com', password: 'Sneaky-Pass-1' } },
+  });
+  assert.equal(created.status, 200, created.text);
+  const bobby = await p.kube.get<any>(platformTypes.users, 'bobby');
+  assert.deepEqual([bobby.metadata.annotations['iam.kubesphere.io/identity-provider.manual'], bobby.spec.password], ['bob', undefined], 'linked, without the password or role it asked for');
+  const refreshed = await p.http.request('POST', '/oauth/token', {
+    form: { grant_type: 'refresh_token', client_id: 'kubesphere', client_secret: p.consoleSecret, refresh_token: bob.json().refresh_token },
+  });
+  assert.equal(refreshed.status, 200, refreshed.text);
+  assert.equal(jwtClaims(refreshed.json().access_token).sub, 'bobby');
+  assert.equal((await p.http.request('GET', `${USERS_API}?globalrole=platform-admin`, { token: admin })).json().items.some((u: any) => u.metadata.name === 'bobby'), false);
 });
 
 test('OIDC: /oauth/login/<idp> → the provider → /oauth/callback/<idp> answers a token of a new platform user', async () => {
