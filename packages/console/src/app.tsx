@@ -21,13 +21,11 @@ function RequireSession() {
   const current = useSession();
   const location = useLocation();
   const user = useCurrentUser();
-  if (!current) {
-    const from = encodeURIComponent(location.pathname + location.search);
-    return <Navigate to={`/login?from=${from}${session.lastEnd === 'expired' ? '&expired=1' : ''}`} replace />;
-  }
+  const from = encodeURIComponent(location.pathname + location.search);
+  if (!current) return <Navigate to={`/login?from=${from}${session.lastEnd === 'expired' ? '&expired=1' : ''}`} replace />;
   if (user.isLoading) return <Loading />;
   // Nothing else is allowed before the forced password change: sign-in asks for it.
-  if (isUninitialized(user.data)) return <Navigate to="/login" replace />;
+  if (isUninitialized(user.data)) return <Navigate to={`/login?from=${from}`} replace />;
   return (
     <Shell>
       <Suspense fallback={<Loading />}>

@@ -136,8 +136,9 @@ export function SignIn() {
           currentPassword={mustChange.password}
           onDone={async (newPassword) => {
             // A fresh session with the new password: the old token still says "uninitialized".
-            await session.signIn(mustChange.username, newPassword);
-            await client.invalidateQueries({ queryKey: ['user'] });
+            const signed = await session.signIn(mustChange.username, newPassword);
+            // The pages must see the initialized user before they render, or they send us back here.
+            client.setQueryData(['user', signed.username], await fetchUser(signed.username));
             setMustChange(undefined);
             navigate(returnTo, { replace: true });
           }}
