@@ -69,6 +69,7 @@ export function spawnNode(
   args: string[],
   ready: RegExp,
   env: NodeJS.ProcessEnv = process.env,
+  readyTimeoutMs = 30_000,
 ): Promise<{ child: Child; match: RegExpExecArray }> {
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -76,7 +77,7 @@ export function spawnNode(
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
   const child: Child = { proc, output: () => out };
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => fail(new Error(`timed out waiting for ${ready}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`timed out waiting for ${ready}`)), readyTimeoutMs);
     const onData = () => {
       const match = ready.exec(out);
       if (!match) return;
