@@ -23,6 +23,11 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Redelivers every cached object as an update this often (0: never). */
   resyncMs?: number;
+  /**
+   * Applied to every object before it is cached (client-go's SetTransform): e.g. dropping
+   * managedFields, which large caches (every pod of a cluster) need not keep.
+   */
+  transform?: (object: KubeObject) => KubeObject;
   clock?: Clock;
   log?: (message: string) => void;
 }
@@ -170,9 +175,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
     if (this.stopped) return;
     const seen = new Set<string>();
-    for (const item of list.items) {
-      item.apiVersion ??= list.apiVersion;
-      item.kind ??= this.type.kind;
+    for (const listed of list.items) {
+      listed.apiVersion ??= list.apiVersion;
+      listed.kind ??= this.type.kind;
+      const item = (this.options.transform ? this.options.transform(listed) : listed) as T;
       const key = objectKey(item);
       seen.add(key);
       this.upsert(key, item);
@@ -210,9 +216,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private apply(event: WatchEvent<T>): void {
-    const object = event.object;
-    if (object.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
+    if (event.object.metadata?.resourceVersion) this.resourceVersion = event.object.metadata.resourceVersion;
     if (event.type === 'BOOKMARK') return;
+    const object = (this.options.transform ? this.options.transform(event.object) : event.object) as T;
     const key = objectKey(object);
     if (event.type === 'DELETED') {
       const old = this.items.get(key);

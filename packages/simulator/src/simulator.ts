@@ -167,7 +167,8 @@ export class Simulator implements NodeConnector, MetricsProvider {
     this.queue = new WorkQueue<string>({ clock: this.clock, name: 'pod-status', log: this.log, baseDelayMs: 50, maxDelayMs: 10_000 });
     this.workers = this.queue.run((uid) => this.syncStatus(uid), this.options.statusWorkers ?? 16);
     const watcher = this.clientAs(nodeUser(WATCH_IDENTITY), this.userAgent);
-    this.informer = new Informer(watcher, types.pods, { clock: this.clock, log: this.log });
+    // The cache holds every pod of the cluster: managedFields (40 % of a pod) are dropped.
+    this.informer = new Informer(watcher, types.pods, { clock: this.clock, log: this.log, transform: withoutManagedFields });
     this.informer.addIndex('nodeName', (p) => {
       const node = (p.spec as Obj | undefined)?.nodeName;
       return typeof node === 'string' && node ? [node] : [];
@@ -367,6 +368,8 @@ export class Simulator implements NodeConnector, MetricsProvider {
     const stored = this.informer?.get(runtime.name, runtime.namespace);
     if (stored && stored.metadata.uid !== uid) return;
     const base = newer(stored, runtime.lastWrittenVersion, runtime.lastWrittenStatus);
+    // Once the watch has caught up with our last write, the copy of it is no longer needed.
+    if (base !== runtime.lastWrittenStatus) runtime.lastWrittenStatus = undefined;
     const desired = runtime.status();
     if (!sameOwnedStatus(desired, base)) {
       try {
@@ -693,6 +696,12 @@ export class Simulator implements NodeConnector, MetricsProvider {
     const node = this.runtimeNode.get(runtime.uid)!;
     return containerEnvironment(node.client, runtime, this.containerOf(runtime, container), this.facts(node), false);
   }
+}
+
+function withoutManagedFields(object: KubeObject): KubeObject {
+  if (!object.metadata?.managedFields) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
 }
 
 /** Pods whose deletion has been requested (one delete per pod). */
