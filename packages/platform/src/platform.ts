@@ -61,6 +61,8 @@ export interface PlatformOptions {
    * port, and per-user kubeconfigs point there (kubectl sends tokens only over TLS).
    */
   tls?: { cert: string; key: string; ca?: string };
+  /** Proxies whose X-Forwarded-For is believed (see FrontOptions.trustedProxies). */
+  trustedProxies?: string[];
   /** The tenancy and IAM controllers: leader election timing, or false to run none in this process. */
   controllers?: PlatformControllersOptions | false;
 }
@@ -286,6 +288,7 @@ export class Platform {
       audit: this.auditSink(),
       log: this.options.log,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
+      ...(this.options.trustedProxies ? { trustedProxies: this.options.trustedProxies } : {}),
     });
     const context: PlatformContext = {
       client: this.client,

@@ -83,6 +83,8 @@ export async function startPlatform(options: Partial<Pick<PlatformOptions, 'logi
       // The API server's serving certificate covers this host too: the front answers HTTPS with it.
       tls: { cert: cluster.server.pki.server.cert, key: cluster.server.pki.server.key, ca: cluster.server.pki.ca.cert },
       clock: clock as Clock,
+      // The tests play a proxy reporting client addresses.
+      trustedProxies: ['127.0.0.1'],
       log: process.env.CANOPY_TEST_LOG ? (m) => console.error(m) : undefined,
       ...(options.loginSecurity ? { loginSecurity: options.loginSecurity } : {}),
       ...(options.multipleLogin !== undefined ? { multipleLogin: options.multipleLogin } : {}),

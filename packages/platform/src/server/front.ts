@@ -42,6 +42,11 @@ export interface FrontOptions {
   log?: (message: string) => void;
   /** A serving certificate: the front then also answers TLS on its port (dual-protocol.ts), for kubectl. */
   tls?: TlsMaterial;
+  /**
+   * Peers (load balancers, ingress) whose `X-Forwarded-For` is believed. From anyone else the
+   * header is ignored: login records, lockout and audit must not take a client's word for its IP.
+   */
+  trustedProxies?: string[];
 }
 
 declare module 'fastify' {
@@ -60,16 +65,21 @@ function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
   return reply.code(err.code).header('content-type', 'application/json').header('cache-control', 'no-cache, private').send(JSON.stringify(err.status));
 }
 
-function sourceIp(req: IncomingMessage): string {
+function sourceIp(req: IncomingMessage, trustedProxies: ReadonlySet<string>): string {
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  if (!trustedProxies.has(peer)) return peer;
   const forwarded = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || req.socket.remoteAddress || '';
+  // The right-most address is the one the trusted proxy itself saw.
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((h) => h.trim()).filter(Boolean);
+  return hops[hops.length - 1] || peer;
 }
 
 export class PlatformFront {
   readonly app: FastifyInstance;
+  private readonly trustedProxies: ReadonlySet<string>;
 
   constructor(private readonly options: FrontOptions) {
+    this.trustedProxies = new Set(options.trustedProxies ?? []);
     const tls = options.tls;
     this.app = Fastify({
       logger: false,
@@ -138,10 +148,10 @@ export class PlatformFront {
       known.add('host');
       if (!known.has(cluster)) return errors.badRequest(`cluster ${cluster} not found`);
     }
-    const found = await this.options.authenticate(raw.headers, { sourceIp: sourceIp(raw) });
+    const found = await this.options.authenticate(raw.headers, { sourceIp: sourceIp(raw, this.trustedProxies) });
     if (found === 'invalid') return errors.unauthorized();
     const user = found ?? ANONYMOUS;
-    const request: PlatformRequest = { method: raw.method ?? 'GET', path, query, cluster, user, sourceIp: sourceIp(raw) };
+    const request: PlatformRequest = { method: raw.method ?? 'GET', path, query, cluster, user, sourceIp: sourceIp(raw, this.trustedProxies) };
     if (!found && (path === '/' || PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path === p.replace(/\/$/, '')))) {
       return { request, allowed: true, stripped };
     }
