@@ -28,11 +28,20 @@ export interface QueueOptions {
 
 type Where = 'active' | 'backoff' | 'unschedulable' | 'inFlight';
 
+interface Entry {
+  qp: QueuedPod;
+  where: Where;
+  timer?: TimerHandle;
+  since?: number;
+}
+
 const priorityOf = (p: Pod) => p.spec?.priority ?? 0;
 
 export class SchedulingQueue {
   private readonly heap: QueuedPod[] = [];
-  private readonly entries = new Map<string, { qp: QueuedPod; where: Where; timer?: TimerHandle; since?: number }>();
+  private readonly entries = new Map<string, Entry>();
+  /** The uids of the unschedulable pods, so events scan only them. */
+  private readonly unschedulable = new Set<string>();
   private readonly waiters: Array<() => void> = [];
   private closed = false;
   private flushTimer?: TimerHandle;
@@ -93,6 +102,7 @@ export class SchedulingQueue {
     if (!entry) return;
     entry.timer?.cancel();
     this.entries.delete(uid);
+    this.unschedulable.delete(uid);
     if (entry.where === 'active') {
       const i = this.heap.indexOf(entry.qp);
       if (i >= 0) this.removeAt(i);
@@ -108,7 +118,7 @@ export class SchedulingQueue {
     const qp = this.removeAt(0);
     qp.attempts++;
     const entry = this.entries.get(qp.uid);
-    if (entry) entry.where = 'inFlight';
+    if (entry) this.move(entry, 'inFlight');
     return qp;
   }
 
@@ -131,7 +141,7 @@ export class SchedulingQueue {
     qp.timestamp = this.clock.now();
     qp.unschedulablePlugins = new Set(unschedulablePlugins);
     if (!qp.unschedulablePlugins.size) return this.toBackoff(qp.uid);
-    entry.where = 'unschedulable';
+    this.move(entry, 'unschedulable');
     entry.since = this.clock.now();
   }
 
@@ -141,9 +151,10 @@ export class SchedulingQueue {
    */
   moveAllToActiveOrBackoff(plugins?: ReadonlySet<string>): number {
     let moved = 0;
-    for (const [uid, entry] of this.entries) {
-      if (entry.where !== 'unschedulable') continue;
-      if (plugins && ![...entry.qp.unschedulablePlugins].some((p) => plugins.has(p))) continue;
+    for (const uid of [...this.unschedulable]) {
+      const entry = this.entries.get(uid);
+      if (!entry) continue;
+      if (plugins && !intersects(entry.qp.unschedulablePlugins, plugins)) continue;
       this.requeue(uid);
       moved++;
     }
@@ -172,7 +183,7 @@ export class SchedulingQueue {
 
   private toBackoff(uid: string, delay?: number): void {
     const entry = this.entries.get(uid)!;
-    entry.where = 'backoff';
+    this.move(entry, 'backoff');
     entry.timer?.cancel();
     const ms = delay ?? entry.qp.timestamp + this.backoffMs(entry.qp) - this.clock.now();
     entry.timer = this.clock.setTimeout(() => this.toActive(uid), Math.max(0, ms));
@@ -183,7 +194,7 @@ export class SchedulingQueue {
     if (!entry || entry.where === 'active' || entry.where === 'inFlight') return;
     entry.timer?.cancel();
     entry.timer = undefined;
-    entry.where = 'active';
+    this.move(entry, 'active');
     this.push(entry.qp);
   }
 
@@ -192,11 +203,18 @@ export class SchedulingQueue {
     this.flushTimer = this.clock.setTimeout(() => {
       if (this.closed) return;
       const now = this.clock.now();
-      for (const [uid, entry] of this.entries) {
-        if (entry.where === 'unschedulable' && now - (entry.since ?? now) >= this.maxUnschedulableMs) this.requeue(uid);
+      for (const uid of [...this.unschedulable]) {
+        const entry = this.entries.get(uid);
+        if (entry && now - (entry.since ?? now) >= this.maxUnschedulableMs) this.requeue(uid);
       }
       this.scheduleFlush();
     }, 30_000);
+  }
+
+  private move(entry: Entry, where: Where): void {
+    entry.where = where;
+    if (where === 'unschedulable') this.unschedulable.add(entry.qp.uid);
+    else this.unschedulable.delete(entry.qp.uid);
   }
 
   // ---- binary heap: higher priority first, then earlier timestamp ------------------------------
@@ -255,6 +273,11 @@ export class SchedulingQueue {
       i = best;
     }
   }
+}
+
+function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const x of a) if (b.has(x)) return true;
+  return false;
 }
 
 export function uidOf(pod: Pod): string {

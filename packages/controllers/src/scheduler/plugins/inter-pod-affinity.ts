@@ -11,6 +11,9 @@ import type { NodeInfo } from '../cache.js';
 import { MAX_NODE_SCORE, unresolvable, unschedulable, type CycleState, type FilterPlugin, type PreFilterResult, type ScorePlugin, type Status } from '../framework.js';
 import { termMatches, type AffinityTerm, type Labels, type WeightedAffinityTerm } from '../matching.js';
 
+
+/** CycleState key of what PreScore computed for Score. */
+const SCORE_STATE = 'InterPodAffinity/score';
 export const ERR_AFFINITY = "node(s) didn't match pod affinity rules";
 export const ERR_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 export const ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
@@ -168,12 +171,12 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
       }
     }
     if (!scores.size) return false;
-    state.write(`${this.name}/score`, scores);
+    state.write(SCORE_STATE, scores);
     return true;
   }
 
   score(state: CycleState, node: NodeInfo): number {
-    const scores = state.read<Map<string, Map<string, number>>>(`${this.name}/score`);
+    const scores = state.read<Map<string, Map<string, number>>>(SCORE_STATE);
     if (!scores) return 0;
     let score = 0;
     for (const [key, values] of scores) {

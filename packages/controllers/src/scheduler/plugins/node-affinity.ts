@@ -6,6 +6,9 @@ import type { NodeInfo } from '../cache.js';
 import { defaultNormalizeScore, unresolvable, type CycleState, type FilterPlugin, type PreFilterResult, type ScorePlugin, type Status } from '../framework.js';
 import { compileNodeSelectorTerm, nodeSelectorTermMatches, RequiredNodeAffinity, type CompiledNodeSelectorTerm } from '../matching.js';
 
+
+/** CycleState key of what PreScore computed for Score. */
+const PREFERRED_STATE = 'NodeAffinity/preferred';
 export const ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
 export const ERR_NODE_AFFINITY_CONFLICT = 'pod affinity terms conflict';
 
@@ -38,12 +41,12 @@ export class NodeAffinity implements FilterPlugin, ScorePlugin {
       terms.push({ weight: p.weight, term: compileNodeSelectorTerm(p.preference) });
     }
     if (!terms.length) return false;
-    state.write(`${this.name}/preferred`, terms);
+    state.write(PREFERRED_STATE, terms);
     return true;
   }
 
   score(state: CycleState, node: NodeInfo): number {
-    const terms = state.read<Array<{ weight: number; term: CompiledNodeSelectorTerm }>>(`${this.name}/preferred`) ?? [];
+    const terms = state.read<Array<{ weight: number; term: CompiledNodeSelectorTerm }>>(PREFERRED_STATE) ?? [];
     let score = 0;
     for (const t of terms) if (nodeSelectorTermMatches(t.term, node.name, node.labels)) score += t.weight;
     return score;

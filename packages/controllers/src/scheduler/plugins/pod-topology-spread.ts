@@ -14,6 +14,9 @@ import type { NodeInfo, SchedulerCache } from '../cache.js';
 import { MAX_NODE_SCORE, unresolvable, unschedulable, type CycleState, type FilterPlugin, type PreFilterResult, type ScorePlugin, type Status, type WorkloadListers } from '../framework.js';
 import { firstUntoleratedTaint, matchesLabels, RequiredNodeAffinity, selectorIsEmpty, toSelector } from '../matching.js';
 
+
+/** CycleState key of what PreScore computed for Score. */
+const SCORE_STATE = 'PodTopologySpread/score';
 export const ERR_SPREAD_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
 export const ERR_SPREAD_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)";
 
@@ -88,9 +91,9 @@ function hasAllKeys(node: NodeInfo, constraints: readonly SpreadConstraint[]): b
   return true;
 }
 
-function includesNode(c: SpreadConstraint, node: NodeInfo, affinity: RequiredNodeAffinity, pod: CycleState): boolean {
+function includesNode(c: SpreadConstraint, node: NodeInfo, affinity: RequiredNodeAffinity, state: CycleState): boolean {
   if (c.honorNodeAffinity && !affinity.matches(node.name, node.labels)) return false;
-  if (c.honorNodeTaints && firstUntoleratedTaint(node.taints, pod.podInfo.tolerations)) return false;
+  if (c.honorNodeTaints && firstUntoleratedTaint(node.taints, state.podInfo.tolerations)) return false;
   return true;
 }
 
@@ -166,7 +169,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
 
   // ---- scoring -------------------------------------------------------------------------------
 
-  preScore(state: CycleState, filtered: readonly NodeInfo[], allNodes: readonly NodeInfo[]): boolean {
+  preScore(state: CycleState, filtered: readonly NodeInfo[]): boolean {
     if (!filtered.length) return false;
     const declared = state.pod.spec?.topologySpreadConstraints ?? [];
     let constraints: SpreadConstraint[];
@@ -216,8 +219,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
         if (count !== undefined) pairs[i].set(value, count + 1);
       }
     });
-    void allNodes;
-    state.write(`${this.name}/score`, { constraints, ignored, pairs, weights, hostCounts });
+    state.write(SCORE_STATE, { constraints, ignored, pairs, weights, hostCounts });
     return true;
   }
 
@@ -228,21 +230,22 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
       pairs: Array<Map<string, number>>;
       weights: number[];
       hostCounts: Array<Map<NodeInfo, number>>;
-    }>(`${this.name}/score`);
+    }>(SCORE_STATE);
     if (!s || s.ignored.has(node)) return 0;
     let score = 0;
-    s.constraints.forEach((c, i) => {
+    for (let i = 0; i < s.constraints.length; i++) {
+      const c = s.constraints[i];
       const value = node.labels[c.topologyKey];
-      if (value === undefined) return;
+      if (value === undefined) continue;
       const count = c.topologyKey === LABEL_HOSTNAME ? (s.hostCounts[i].get(node) ?? 0) : (s.pairs[i].get(value) ?? 0);
       score += count * s.weights[i] + (c.maxSkew - 1);
-    });
+    }
     return Math.round(score);
   }
 
   /** Fewer matching pods is better: maxScore × (max + min − score) / max; ignored nodes get 0. */
   normalize(state: CycleState, nodes: readonly NodeInfo[], scores: number[]): void {
-    const ignored = state.read<{ ignored: Set<NodeInfo> }>(`${this.name}/score`)?.ignored ?? new Set<NodeInfo>();
+    const ignored = state.read<{ ignored: Set<NodeInfo> }>(SCORE_STATE)?.ignored ?? new Set<NodeInfo>();
     let min = Number.MAX_SAFE_INTEGER;
     let max = 0;
     nodes.forEach((node, i) => {
