@@ -319,3 +319,19 @@ test('preemption does not evict pods of equal priority', () => {
     '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..',
   );
 });
+
+test('room made by preemption is kept for the nominated pod against pods of lower or equal priority', () => {
+  const cache = cacheOf([node('n1', { cpu: '1' })]);
+  const nominee = pod('nominee', { cpu: '800m', priority: 100 });
+  cache.setNominated({ ...nominee, status: { phase: 'Pending', nominatedNodeName: 'n1' } });
+  const algorithm = new SchedulingAlgorithm(cache);
+  const lower = algorithm.schedule(pod('lower', { cpu: '500m', priority: 100 }));
+  assert.equal(lower.kind === 'unschedulable' && lower.error.message.split('.')[0], '0/1 nodes are available: 1 Insufficient cpu');
+  // A more important pod does not wait for it.
+  assert.equal(algorithm.schedule(pod('higher', { cpu: '500m', priority: 200 })).kind, 'scheduled');
+  // The nominee itself fits, on its node first.
+  const own = algorithm.schedule({ ...nominee, status: { phase: 'Pending', nominatedNodeName: 'n1' } });
+  assert.equal(own.kind === 'scheduled' && own.node.name, 'n1');
+  cache.clearNominated(new PodInfo(nominee).uid);
+  assert.equal(algorithm.schedule(pod('lower', { cpu: '500m', priority: 100 })).kind, 'scheduled');
+});

@@ -187,8 +187,29 @@ export class SchedulingAlgorithm {
     return { nodeNames, restrictedBy };
   }
 
-  /** The first failing filter's status, or undefined when the node fits. */
+  /**
+   * The first failing filter's status, or undefined when the node fits. With pods nominated to
+   * the node (of at least this pod's priority) the filters run twice, as in kube: once with those
+   * pods placed — their room is reserved — and once without, since a nominated pod may yet go
+   * elsewhere and what it brings (say, affinity) cannot be counted on.
+   */
   runFilters(state: CycleState, node: NodeInfo): Status | undefined {
+    const nominated = this.cache.nominatedFor(node.name, state.podInfo.priority, state.podInfo.uid);
+    if (nominated.length) {
+      for (const p of nominated) this.cache.simulateRestore(p, node.name);
+      try {
+        const withNominated = new CycleState(state.pod, state.podInfo, this.cache, this.workloads);
+        const pre = this.runPreFilters(withNominated, this.cache.nodeList());
+        const status = 'rejected' in pre ? pre.rejected : this.runFiltersOnce(withNominated, node);
+        if (status) return status;
+      } finally {
+        for (const p of nominated) this.cache.simulateRemove(p);
+      }
+    }
+    return this.runFiltersOnce(state, node);
+  }
+
+  private runFiltersOnce(state: CycleState, node: NodeInfo): Status | undefined {
     for (const p of this.filters) {
       if (state.skipFilter.has(p.name)) continue;
       const status = p.filter(state, node);

@@ -16,6 +16,8 @@ export interface HostPort {
   port: number;
 }
 
+const NONE: PodInfo[] = [];
+
 /** A pod parsed once for scheduling (framework.PodInfo). */
 export class PodInfo {
   readonly uid: string;
@@ -348,6 +350,44 @@ export class SchedulerCache {
 
   simulateRestore(info: PodInfo, nodeName: string): void {
     this.attach(info, nodeName);
+  }
+
+  // ---- nominated pods ------------------------------------------------------------------------
+
+  /**
+   * Pending pods that preemption nominated to a node (status.nominatedNodeName): the room made
+   * for them is theirs, so other pods of lower or equal priority must fit beside them.
+   */
+  private readonly nominated = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNode = new Map<string, string>();
+
+  setNominated(pod: Pod): void {
+    const info = new PodInfo(pod);
+    this.clearNominated(info.uid);
+    const nodeName = pod.status?.nominatedNodeName;
+    if (!nodeName || pod.spec?.nodeName) return;
+    let pods = this.nominated.get(nodeName);
+    if (!pods) this.nominated.set(nodeName, (pods = new Map()));
+    pods.set(info.uid, info);
+    this.nominatedNode.set(info.uid, nodeName);
+  }
+
+  clearNominated(uid: string): void {
+    const nodeName = this.nominatedNode.get(uid);
+    if (nodeName === undefined) return;
+    this.nominatedNode.delete(uid);
+    const pods = this.nominated.get(nodeName);
+    pods?.delete(uid);
+    if (pods && !pods.size) this.nominated.delete(nodeName);
+  }
+
+  /** Pods nominated to a node that a pod of `priority` must leave room for (not itself). */
+  nominatedFor(nodeName: string, priority: number, uid: string): PodInfo[] {
+    const pods = this.nominated.get(nodeName);
+    if (!pods) return NONE;
+    const out: PodInfo[] = [];
+    for (const p of pods.values()) if (p.uid !== uid && p.priority >= priority && !this.pods.has(p.uid)) out.push(p);
+    return out;
   }
 
   isAssumed(uid: string): boolean {

@@ -146,7 +146,14 @@ export class Scheduler implements Controller {
     return this.responsibleFor(pod) && !pod.metadata.deletionTimestamp && !pod.spec?.schedulingGates?.length && !isTerminal(pod);
   }
 
+  /** Tracks status.nominatedNodeName of pending pods (room reserved by preemption). */
+  private trackNomination(pod: Pod): void {
+    if (!isAssigned(pod) && !isTerminal(pod) && !pod.metadata.deletionTimestamp && pod.status?.nominatedNodeName) this.cache.setNominated(pod);
+    else this.cache.clearNominated(uidOf(pod));
+  }
+
   private onPodAdd(pod: Pod): void {
+    this.trackNomination(pod);
     if (isTerminal(pod)) return;
     if (isAssigned(pod)) {
       this.cache.addPod(pod);
@@ -157,6 +164,7 @@ export class Scheduler implements Controller {
   }
 
   private onPodUpdate(old: Pod, pod: Pod): void {
+    this.trackNomination(pod);
     if (isAssigned(pod) || isAssigned(old)) {
       this.queue.delete(pod);
       if (isTerminal(pod)) {
@@ -175,6 +183,7 @@ export class Scheduler implements Controller {
   }
 
   private onPodDelete(pod: Pod): void {
+    this.cache.clearNominated(uidOf(pod));
     this.queue.delete(pod);
     if (this.cache.hasPod(uidOf(pod))) {
       this.cache.removePod(pod);
@@ -230,7 +239,9 @@ export class Scheduler implements Controller {
       case 'unschedulable': {
         this.stats.failed++;
         const plan = outcome.preemption;
-        this.fail(qp, pod, 'Unschedulable', outcome.error.message, outcome.error.unschedulablePlugins, plan?.node.name);
+        // A nomination that preemption no longer backs is cleared (kube's clearNominatedNode).
+        const nomination = plan ? plan.node.name : pod.status?.nominatedNodeName ? null : undefined;
+        this.fail(qp, pod, 'Unschedulable', outcome.error.message, outcome.error.unschedulablePlugins, nomination);
         if (plan) this.track(this.preempt(pod, plan));
         return;
       }
@@ -271,18 +282,19 @@ export class Scheduler implements Controller {
    * handleSchedulingFailure: requeue (unschedulable or backoff), a FailedScheduling event, and
    * PodScheduled=False with the reason on the pod (written only when it changes).
    */
-  private fail(qp: QueuedPod, pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string, plugins: Iterable<string>, nominatedNodeName?: string): void {
+  private fail(qp: QueuedPod, pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string, plugins: Iterable<string>, nominatedNodeName?: string | null): void {
     this.queue.failed(qp, plugins);
     const msg = truncateMessage(message);
     this.events.event(pod, 'Warning', 'FailedScheduling', msg);
     this.track(this.updateCondition(pod, { type: 'PodScheduled', status: 'False', reason, message: msg }, nominatedNodeName));
   }
 
-  private async updateCondition(pod: Pod, condition: PodCondition, nominatedNodeName?: string): Promise<void> {
+  /** `nominatedNodeName`: a node to nominate, null to clear the nomination, undefined to leave it. */
+  private async updateCondition(pod: Pod, condition: PodCondition, nominatedNodeName?: string | null): Promise<void> {
     const existing = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const lastTransitionTime = existing && existing.status === condition.status && existing.lastTransitionTime ? existing.lastTransitionTime : rfc3339(this.ctx.clock.now());
     const conditionChanged = !existing || existing.status !== condition.status || existing.reason !== condition.reason || existing.message !== condition.message;
-    const nominationChanged = nominatedNodeName !== undefined && pod.status?.nominatedNodeName !== nominatedNodeName;
+    const nominationChanged = nominatedNodeName !== undefined && (pod.status?.nominatedNodeName ?? null) !== nominatedNodeName;
     if (!conditionChanged && !nominationChanged) return;
     const status: Record<string, unknown> = { conditions: [{ ...condition, lastTransitionTime }] };
     if (nominationChanged) status.nominatedNodeName = nominatedNodeName;
