@@ -292,7 +292,15 @@ export async function containerFileSystem(client: KubeClient, runtime: PodRuntim
       (aliases ? `\n# Entries added by HostAliases.\n${aliases}\n` : ''),
   );
   const dns = await objects.get('services', 'kube-system', 'kube-dns').catch(() => undefined);
-  const dnsIP = typeof (dns?.spec as Obj | undefined)?.clusterIP === 'string' ? String((dns!.spec as Obj).clusterIP) : FALLBACK_DNS;
+  const master = await objects.get('services', 'default', 'kubernetes').catch(() => undefined);
+  const masterIP = (master?.spec as Obj | undefined)?.clusterIP;
+  // Without a DNS service, the address a cluster gives it: the tenth of the service range.
+  const dnsIP =
+    typeof (dns?.spec as Obj | undefined)?.clusterIP === 'string'
+      ? String((dns!.spec as Obj).clusterIP)
+      : typeof masterIP === 'string' && /^\d+\.\d+\.\d+\.1$/.test(masterIP)
+        ? masterIP.replace(/\.1$/, '.10')
+        : FALLBACK_DNS;
   fs.addFile('/etc/resolv.conf', `search ${namespace}.svc.${CLUSTER_DOMAIN} svc.${CLUSTER_DOMAIN} ${CLUSTER_DOMAIN}\nnameserver ${dnsIP}\noptions ndots:5\n`);
   const alpine = family === 'alpine' || family === 'busybox';
   fs.addFile(

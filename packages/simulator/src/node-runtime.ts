@@ -55,9 +55,13 @@ export interface NodeSettings {
   activity(instance: ContainerInstance): void;
 }
 
-/** `10.42.<n>.0/24` for node n (continuing into 10.43.x.0 beyond 255 nodes). */
+/**
+ * `10.42.<n>.0/24` for node n (k3s' cluster CIDR). Beyond 255 nodes the CIDRs continue in
+ * 10.44.x.0, 10.45.x.0, …: 10.43.0.0/16 is the service CIDR.
+ */
 export function podCidrFor(index: number): string {
-  return `10.${42 + Math.floor(index / 256)}.${index % 256}.0/24`;
+  const block = Math.floor(index / 256);
+  return `10.${42 + block + (block >= 1 ? 1 : 0)}.${index % 256}.0/24`;
 }
 
 function hostIPFor(index: number): string {

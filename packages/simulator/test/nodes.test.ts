@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseQuantity } from '@canopy/apimachinery';
 import { types } from '@canopy/client';
+import { podCidrFor } from '../src/index.js';
 import { startSimulated, type SimulatedCluster } from './support.js';
 
 type Obj = Record<string, any>;
@@ -99,6 +100,18 @@ describe('simulated nodes', () => {
     assert.ok(await c.client.tryGet(types.leases, name, 'kube-node-lease'));
     // Removal deletes the Node as the simulator's own identity, which here may not.
     await assert.rejects(c.sim.removeNode(name), /forbidden/);
+  });
+});
+
+describe('pod CIDRs', () => {
+  it('gives node n 10.42.n.0/24 and skips the service CIDR 10.43.0.0/16 beyond 255 nodes', () => {
+    assert.equal(podCidrFor(1), '10.42.1.0/24');
+    assert.equal(podCidrFor(255), '10.42.255.0/24');
+    assert.equal(podCidrFor(256), '10.44.0.0/24');
+    assert.equal(podCidrFor(1000), '10.46.232.0/24');
+    const all = new Set(Array.from({ length: 2000 }, (_, i) => podCidrFor(i + 1)));
+    assert.equal(all.size, 2000);
+    for (const cidr of all) assert.ok(!cidr.startsWith('10.43.'), cidr);
   });
 });
 
