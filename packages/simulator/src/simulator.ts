@@ -43,7 +43,7 @@ import type {
   PodMetrics,
 } from '@canopy/kube-apiserver';
 import { Writable, type Duplex } from 'node:stream';
-import { containerEnvironment, shellHost, type NodeFacts, type TokenSource } from './container-env.js';
+import { shellHost, type NodeFacts, type TokenSource } from './container-env.js';
 import { cadvisorMetrics, kubeletMetrics, kubeletResponse, podList, resourceMetrics, type BuildInfo } from './kubelet-endpoints.js';
 import { InstanceLog, serveLog } from './logs.js';
 import { SimulatedNode, type NodeCapacity } from './node-runtime.js';
@@ -687,14 +687,6 @@ export class Simulator implements NodeConnector, MetricsProvider {
       });
     }
     return out;
-  }
-
-  /** The environment a container's processes see (for tests and tools). */
-  async environmentOf(namespace: string, name: string, container: string): Promise<Array<[string, string]>> {
-    const runtime = [...this.runtimes.values()].find((r) => r.namespace === namespace && r.name === name);
-    if (!runtime) throw errors.notFound({ group: '', resource: 'pods' }, name);
-    const node = this.runtimeNode.get(runtime.uid)!;
-    return containerEnvironment(node.client, runtime, this.containerOf(runtime, container), this.facts(node), false);
   }
 }
 
