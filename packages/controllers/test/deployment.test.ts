@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { types } from '@canopy/client';
-import { deploymentControllerFactory, deploymentUtil as u, replicaSetControllerFactory, type Deployment, type Pod, type ReplicaSet } from '../src/index.js';
+import { computeHash, deploymentControllerFactory, deploymentUtil as u, replicaSetControllerFactory, type Deployment, type Pod, type ReplicaSet } from '../src/index.js';
 import { createNamespace, eventsFor, isReady, listPods, readyAll, setPodReady, settled, startReplicaCluster, waitFor, watchAll, type ReplicaCluster } from './replica-support.js';
 
 let w: ReplicaCluster;
@@ -392,5 +392,25 @@ describe('Deployment controller', () => {
     assert.equal(d.metadata.annotations?.[u.RevisionAnnotation], '1');
     assert.equal((await replicaSets(ns, 'web')).length, 1, 'no second ReplicaSet');
     assert.deepEqual((await listPods(w.client, ns, 'app=web')).map((p) => p.metadata.name).sort(), podNames, 'the same pods');
+  });
+  it('counts a hash collision in status.collisionCount and names the ReplicaSet by the next hash', async () => {
+    const ns = 'deploy-collision';
+    await createNamespace(w.client, ns);
+    // Paused: no ReplicaSet yet, so the name its template hashes to can be taken first.
+    const paused = deployment('web', ns, { replicas: 1 });
+    paused.spec.paused = true;
+    const stored = await w.client.create<Deployment>(types.deployments, paused);
+    const taken = `web-${computeHash(stored.spec.template)}`;
+    await w.client.create<ReplicaSet>(types.replicaSets, {
+      metadata: { name: taken, namespace: ns, labels: { app: 'other' } },
+      spec: { replicas: 0, selector: { matchLabels: { app: 'other' } }, template: { metadata: { labels: { app: 'other' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    await w.client.patch(types.deployments, 'web', { spec: { paused: false } }, 'merge', { namespace: ns });
+    const d = await rollOut(ns, 'web');
+    assert.equal(d.status?.collisionCount, 1);
+    const [rs] = await replicaSets(ns, 'web');
+    assert.equal(rs.metadata.name, `web-${computeHash(stored.spec.template, 1)}`);
+    const other = await w.client.get<ReplicaSet>(types.replicaSets, taken, ns);
+    assert.equal(other.metadata.ownerReferences, undefined, 'the colliding ReplicaSet is left alone');
   });
 });
