@@ -13,6 +13,8 @@ export interface NodeSpec {
   unschedulable?: boolean;
   extra?: Record<string, string>;
   zone?: string;
+  /** Images on the node: name → size in MB. */
+  images?: Record<string, number>;
 }
 
 export function node(name: string, spec: NodeSpec = {}): Node {
@@ -23,7 +25,11 @@ export function node(name: string, spec: NodeSpec = {}): Node {
     kind: 'Node',
     metadata: { name, uid: `node-${name}`, labels },
     spec: { ...(spec.taints ? { taints: spec.taints } : {}), ...(spec.unschedulable ? { unschedulable: true } : {}) },
-    status: { allocatable, capacity: allocatable },
+    status: {
+      allocatable,
+      capacity: allocatable,
+      ...(spec.images ? { images: Object.entries(spec.images).map(([name, mb]) => ({ names: [name], sizeBytes: mb * 1024 * 1024 })) } : {}),
+    },
   };
 }
 
@@ -46,13 +52,14 @@ export interface PodSpec {
   preemptionPolicy?: string;
   ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
   startTime?: string;
+  image?: string;
 }
 
 export function pod(name: string, spec: PodSpec = {}): Pod {
   const requests = spec.requests ?? { ...(spec.cpu ? { cpu: spec.cpu } : {}), ...(spec.memory ? { memory: spec.memory } : {}) };
   const containers = (spec.containers ?? [requests]).map((r, i) => ({
     name: `c${i}`,
-    image: 'nginx',
+    image: spec.image ?? 'nginx',
     ...(Object.keys(r).length ? { resources: { requests: r } } : {}),
     ...(i === 0 && spec.hostPorts ? { ports: spec.hostPorts.map((p) => ({ containerPort: p.hostPort, ...p })) } : {}),
   }));

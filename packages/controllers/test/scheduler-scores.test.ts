@@ -14,6 +14,7 @@ import { NodeAffinity } from '../src/scheduler/plugins/node-affinity.js';
 import { NodeResourcesBalancedAllocation, NodeResourcesFit } from '../src/scheduler/plugins/node-resources.js';
 import { PodTopologySpread } from '../src/scheduler/plugins/pod-topology-spread.js';
 import { TaintToleration } from '../src/scheduler/plugins/taint-toleration.js';
+import { ImageLocality } from '../src/scheduler/plugins/image-locality.js';
 import { cacheOf, node, pod, seededRandom } from './scheduler-fixtures.js';
 
 /** One plugin's normalised scores for the listed nodes (undefined when the plugin skips the pod). */
@@ -175,6 +176,22 @@ table([
     want: [46, 76, 100, 100],
   },
   { name: 'PodTopologySpread: a pod without owner or service is not spread by default', plugin: new PodTopologySpread(), nodes: zones, incoming: pod('p'), want: undefined },
+  {
+    // 500 MB on one node of three: 500/3 = 166.7 MB → 100·(166.7−23)/(1000−23) = 14.
+    name: 'ImageLocality: a node holding the image, scaled by its spread',
+    plugin: new ImageLocality(),
+    nodes: [node('n1', { images: { 'nginx:1.25': 500 } }), node('n2'), node('n3', { images: { 'other:1': 900 } })],
+    incoming: pod('p', { image: 'nginx:1.25' }),
+    want: [14, 0, 0],
+  },
+  {
+    // Everywhere: 500 MB → 48 on every node. An untagged image is `:latest`.
+    name: 'ImageLocality: an image on every node, untagged names',
+    plugin: new ImageLocality(),
+    nodes: [node('n1', { images: { 'redis:latest': 500 } }), node('n2', { images: { 'redis:latest': 500 } })],
+    incoming: pod('p', { image: 'redis' }),
+    want: [48, 48],
+  },
 ]);
 
 function rsPod(name: string, nodeName?: string): Pod {

@@ -8,6 +8,7 @@
 import type { Pod } from './api.js';
 import { PodInfo, type NodeInfo, type SchedulerCache } from './cache.js';
 import { CycleState, NO_WORKLOADS, unresolvable, type FilterPlugin, type ScorePlugin, type Status, type WorkloadListers } from './framework.js';
+import { ImageLocality } from './plugins/image-locality.js';
 import { NodeName, NodePorts, NodeUnschedulable } from './plugins/node-basics.js';
 import { NodeAffinity } from './plugins/node-affinity.js';
 import { NodeResourcesBalancedAllocation, NodeResourcesFit } from './plugins/node-resources.js';
@@ -24,7 +25,7 @@ export function defaultPlugins(): { filters: FilterPlugin[]; scorers: ScorePlugi
   const interPod = new InterPodAffinity(2);
   return {
     filters: [new NodeUnschedulable(), new NodeName(), taints, nodeAffinity, new NodePorts(), fit, spread, interPod],
-    scorers: [taints, nodeAffinity, fit, new NodeResourcesBalancedAllocation(1), spread, interPod],
+    scorers: [taints, nodeAffinity, fit, new NodeResourcesBalancedAllocation(1), new ImageLocality(1), spread, interPod],
   };
 }
 

@@ -125,6 +125,7 @@ export interface Node extends KubeObject {
     allocatable?: ResourceList | null;
     capacity?: ResourceList | null;
     conditions?: Array<{ type: string; status: string }> | null;
+    images?: Array<{ names?: string[] | null; sizeBytes?: number }> | null;
   };
 }
 

@@ -100,6 +100,8 @@ export class NodeInfo {
   podsWithAffinity = 0;
   /** host ports in use: `protocol/port` → host IPs. */
   readonly usedPorts = new Map<string, string[]>();
+  /** Images present on the node (status.images, every name of each) → size in bytes. */
+  images = new Map<string, number>();
   /** Position in the node list (set when the list is built). */
   index = -1;
 
@@ -113,6 +115,9 @@ export class NodeInfo {
     const allocatable = nodeAllocatable(node.status?.allocatable);
     this.allocatable = allocatable.resources;
     this.allowedPods = allocatable.pods;
+    const images = new Map<string, number>();
+    for (const image of node.status?.images ?? []) for (const name of image.names ?? []) images.set(name, image.sizeBytes ?? 0);
+    this.images = images;
   }
 
   addPod(pi: PodInfo): void {
@@ -241,7 +246,9 @@ export class SchedulerCache {
     let info = this.nodes.get(name);
     if (!info) this.nodes.set(name, (info = new NodeInfo(name)));
     const hadNode = !!info.node;
+    this.countImages(info, -1);
     info.setNode(node);
+    this.countImages(info, 1);
     const zone = zoneKey(info.labels);
     if (!hadNode || this.zones.get(name) !== zone) {
       this.zones.set(name, zone);
@@ -254,10 +261,24 @@ export class SchedulerCache {
     const info = this.nodes.get(name);
     if (!info) return;
     // Pods still bound to a deleted node keep its NodeInfo (without a node) until they go, as in kube.
+    if (info.node) this.countImages(info, -1);
     info.node = undefined;
+    info.images = new Map();
     if (!info.pods.size) this.nodes.delete(name);
     this.zones.delete(name);
     this.listDirty = true;
+  }
+
+  /** On how many nodes each image is (ImageLocality scales an image's worth by its spread). */
+  readonly imageNodes = new Map<string, number>();
+
+  private countImages(info: NodeInfo, by: number): void {
+    if (!info.node) return;
+    for (const name of info.images.keys()) {
+      const n = (this.imageNodes.get(name) ?? 0) + by;
+      if (n > 0) this.imageNodes.set(name, n);
+      else this.imageNodes.delete(name);
+    }
   }
 
   getNode(name: string): NodeInfo | undefined {

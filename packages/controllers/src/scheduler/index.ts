@@ -12,3 +12,4 @@ export { NodeResourcesBalancedAllocation, NodeResourcesFit } from './plugins/nod
 export { InterPodAffinity } from './plugins/inter-pod-affinity.js';
 export { PodTopologySpread, defaultSelector, spreadConstraints } from './plugins/pod-topology-spread.js';
 export { TaintToleration } from './plugins/taint-toleration.js';
+export { ImageLocality, normalizedImageName } from './plugins/image-locality.js';
