@@ -62,11 +62,10 @@ export class Scheduler implements Controller {
   private readonly pods: Informer<Pod>;
   private readonly nodes: Informer<Node>;
   private readonly informers: Informer[];
-  private readonly bindings = new Set<Promise<void>>();
+  /** Bindings, status writes and preemptions in flight (awaited on stop). */
+  private readonly background = new Set<Promise<void>>();
   private running?: Promise<void>;
   private stopped = false;
-  /** Pods scheduled (binding sent) and failed attempts, for diagnostics and benchmarks. */
-  readonly stats = { scheduled: 0, bound: 0, failed: 0, bindErrors: 0, preemptions: 0 };
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -127,12 +126,7 @@ export class Scheduler implements Controller {
     this.stopped = true;
     this.queue.close();
     await this.running?.catch(() => {});
-    await Promise.allSettled([...this.bindings]);
-  }
-
-  /** Resolves when no binding is in flight (tests). */
-  async settled(): Promise<void> {
-    while (this.bindings.size) await Promise.allSettled([...this.bindings]);
+    await Promise.allSettled([...this.background]);
   }
 
   // ---- informer events -----------------------------------------------------------------------
@@ -227,17 +221,14 @@ export class Scheduler implements Controller {
       case 'scheduled': {
         this.cache.assumePod(outcome.podInfo, outcome.node.name);
         this.queue.done(qp.uid);
-        this.stats.scheduled++;
         this.track(this.bind(qp, outcome.podInfo, outcome.node.name));
         return;
       }
       case 'noNodes':
-        this.stats.failed++;
         // Rejected "by every plugin": any node event moves it.
         this.fail(qp, pod, 'Unschedulable', NO_NODES_AVAILABLE, ['NodeResourcesFit', 'NodeAffinity', 'TaintToleration', 'NodeUnschedulable']);
         return;
       case 'unschedulable': {
-        this.stats.failed++;
         const plan = outcome.preemption;
         // A nomination that preemption no longer backs is cleared (kube's clearNominatedNode).
         const nomination = plan ? plan.node.name : pod.status?.nominatedNodeName ? null : undefined;
@@ -249,8 +240,8 @@ export class Scheduler implements Controller {
   }
 
   private track(work: Promise<void>): void {
-    const p = work.catch((err) => this.ctx.log(`scheduler: ${(err as Error).stack ?? err}`)).finally(() => this.bindings.delete(p));
-    this.bindings.add(p);
+    const p = work.catch((err) => this.ctx.log(`scheduler: ${(err as Error).stack ?? err}`)).finally(() => this.background.delete(p));
+    this.background.add(p);
   }
 
   /** The binding cycle: POST pods/NAME/binding, then the Scheduled event. */
@@ -264,10 +255,8 @@ export class Scheduler implements Controller {
         { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
         { namespace },
       );
-      this.stats.bound++;
       this.events.event(qp.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     } catch (err) {
-      this.stats.bindErrors++;
       this.cache.forgetPod(info);
       this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE);
       // Gone, or bound by someone else meanwhile: nothing to retry.
@@ -310,7 +299,6 @@ export class Scheduler implements Controller {
    * the preemptor is nominated to the node and retried when the victims are gone.
    */
   private async preempt(preemptor: Pod, plan: PreemptionPlan): Promise<void> {
-    this.stats.preemptions++;
     await Promise.all(
       plan.victims.map(async (victim) => {
         const { namespace, name } = victim.pod.metadata;
