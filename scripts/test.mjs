@@ -32,13 +32,15 @@ if (missing.length) {
   process.exit(1);
 }
 
-// Debian packages the LDAP tests drive: a real slapd (with slapadd) and openssl for its test CA.
-// Installed when missing (sudo when not root), without the package's default database.
+// Debian packages the tests drive: a real slapd (with slapadd) and openssl for its test CA (LDAP
+// tests), chromium for the console's browser tests (playwright-core cannot download browsers here).
+// Installed when missing (sudo when not root), slapd without the package's default database.
 const debianPrograms = {
   '/usr/sbin/slapd': 'slapd',
   '/usr/sbin/slapadd': 'slapd',
   '/usr/bin/ldapsearch': 'ldap-utils',
   '/usr/bin/openssl': 'openssl',
+  '/usr/bin/chromium': 'chromium',
 };
 const debianMissing = [
   ...new Set(
@@ -63,7 +65,7 @@ if (debianMissing.length) {
     run(cmd, args, { env: aptEnv });
   const still = Object.keys(debianPrograms).filter((p) => !existsSync(p));
   if (still.length) {
-    console.error(`Installing ${debianMissing.join(', ')} did not provide ${still.join(', ')}: the LDAP tests need them`);
+    console.error(`Installing ${debianMissing.join(', ')} did not provide ${still.join(', ')}: the LDAP and browser tests need them`);
     process.exit(1);
   }
 }

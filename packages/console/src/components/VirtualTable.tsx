@@ -1,13 +1,15 @@
 /**
  * A table that renders only the rows in view (plus a margin), so a page of 5,000 objects costs
- * what a page of 50 does. Rows have one fixed height (cells never wrap); the scrolled-out rows are
- * stood in for by two spacer rows. The header stays in place; aria-rowcount and aria-rowindex
- * tell assistive technology the true size and position.
+ * what a page of 50 does. Rows have one height (cells never wrap), measured from the rendered rows
+ * (it depends on the theme and the cells' content); the scrolled-out rows are stood in for by two
+ * spacer rows. The header stays in place; aria-rowcount and aria-rowindex tell assistive
+ * technology the true size and position.
  */
 import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Table, Tbody, Td, Th, Thead, Tr, type ThProps } from '@patternfly/react-table';
 
-export const ROW_HEIGHT = 41;
+/** First guess of a row's height, until rows are measured. */
+export const ROW_HEIGHT_ESTIMATE = 41;
 const OVERSCAN = 10;
 
 export interface VirtualColumn {
@@ -38,6 +40,16 @@ export function VirtualTable<T>({ ariaLabel, columns, rows, rowKey, cell, sort, 
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(800);
   const frame = useRef(0);
+  const [rowHeight, setRowHeight] = useState(ROW_HEIGHT_ESTIMATE);
+
+  // The tallest rendered row sets every row's height (a row's height is a minimum in a table).
+  useLayoutEffect(() => {
+    const rendered = scroller.current?.querySelectorAll<HTMLTableRowElement>('tr.canopy-row');
+    if (!rendered?.length) return;
+    let tallest = 0;
+    for (const row of rendered) tallest = Math.max(tallest, row.getBoundingClientRect().height);
+    if (tallest > 0 && Math.abs(tallest - rowHeight) > 0.5) setRowHeight(Math.ceil(tallest));
+  });
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -51,11 +63,11 @@ export function VirtualTable<T>({ ariaLabel, columns, rows, rowKey, cell, sort, 
   // A new, shorter page must not leave the view scrolled past its end.
   useEffect(() => {
     const el = scroller.current;
-    if (el && el.scrollTop > rows.length * ROW_HEIGHT) el.scrollTop = 0;
-  }, [rows.length]);
+    if (el && el.scrollTop > rows.length * rowHeight) el.scrollTop = 0;
+  }, [rows.length, rowHeight]);
 
-  const start = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const end = Math.min(rows.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN);
+  const start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
+  const end = Math.min(rows.length, Math.ceil((scrollTop + viewport) / rowHeight) + OVERSCAN);
   const sortIndex = sort ? columns.findIndex((c) => c.id === sort.columnId) : -1;
   const sortProps = (index: number): ThProps['sort'] | undefined =>
     columns[index].sortable && onSort
@@ -88,9 +100,9 @@ export function VirtualTable<T>({ ariaLabel, columns, rows, rowKey, cell, sort, 
           </Tr>
         </Thead>
         <Tbody>
-          {start > 0 && <Tr aria-hidden="true" className="canopy-spacer" style={{ height: start * ROW_HEIGHT }} />}
+          {start > 0 && <Tr aria-hidden="true" className="canopy-spacer" style={{ height: start * rowHeight }} />}
           {rows.slice(start, end).map((row, i) => (
-            <Tr key={rowKey(row)} aria-rowindex={start + i + 2} className="canopy-row">
+            <Tr key={rowKey(row)} aria-rowindex={start + i + 2} className="canopy-row" style={{ height: rowHeight }}>
               {columns.map((c) => (
                 <Td key={c.id} dataLabel={typeof c.title === 'string' ? c.title : c.id} modifier="truncate" isActionCell={c.isActionCell}>
                   {cell(row, c.id)}
@@ -98,7 +110,7 @@ export function VirtualTable<T>({ ariaLabel, columns, rows, rowKey, cell, sort, 
               ))}
             </Tr>
           ))}
-          {end < rows.length && <Tr aria-hidden="true" className="canopy-spacer" style={{ height: (rows.length - end) * ROW_HEIGHT }} />}
+          {end < rows.length && <Tr aria-hidden="true" className="canopy-spacer" style={{ height: (rows.length - end) * rowHeight }} />}
         </Tbody>
       </Table>
     </div>
