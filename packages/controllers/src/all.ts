@@ -4,15 +4,19 @@ import { cronJobController } from './cronjob.js';
 import { daemonSetController } from './daemonset.js';
 import { deploymentControllerFactory } from './deployment/controller.js';
 import { endpointSliceController, endpointsController } from './endpoints.js';
+import { disruptionController } from './disruption.js';
 import { garbageCollectorController } from './garbage-collector.js';
+import { horizontalPodAutoscalerController } from './horizontal-pod-autoscaler.js';
 import { jobController } from './job.js';
 import { namespaceController } from './namespace-controller.js';
+import { nodeLifecycleController, taintEvictionController } from './node-lifecycle.js';
 import { replicaSetControllerFactory } from './replicaset.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { rootCaCertPublisher, serviceAccountController } from './service-accounts.js';
 import { schedulerFactory } from './scheduler/scheduler.js';
 import { statefulSetController } from './statefulset.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
+import { persistentVolumeController } from './volumes.js';
 
 export interface ControllerFactoriesOptions {
   /** The cluster CA bundle (PEM) the root-ca-cert-publisher puts in every namespace (kube's --root-ca-file). */
@@ -35,10 +39,15 @@ export function lifecycleControllerFactories(options: ControllerFactoriesOptions
 }
 
 export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
-  return [...lifecycleControllerFactories(options), endpointsController, endpointSliceController, deploymentControllerFactory, replicaSetControllerFactory, ...workloadControllerFactories(), schedulerFactory()];
+  return [...lifecycleControllerFactories(options), ...clusterControllerFactories(), endpointsController, endpointSliceController, deploymentControllerFactory, replicaSetControllerFactory, ...workloadControllerFactories(), schedulerFactory()];
 }
 
 /** StatefulSet, DaemonSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */
 export function workloadControllerFactories(): ControllerFactory[] {
   return [statefulSetController(), daemonSetController(), jobController(), cronJobController(), ttlAfterFinishedController()];
+}
+
+/** Volumes, node lifecycle and taint eviction, autoscaling and disruption budgets. */
+export function clusterControllerFactories(): ControllerFactory[] {
+  return [persistentVolumeController, nodeLifecycleController(), taintEvictionController, horizontalPodAutoscalerController, disruptionController];
 }

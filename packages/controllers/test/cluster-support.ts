@@ -57,11 +57,29 @@ export function settle(ms = 100): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Advances the fake clock in steps, letting the controllers react between them. */
-export async function advance(clock: FakeClock, ms: number, step = 5000): Promise<void> {
-  for (let done = 0; done < ms; done += step) {
-    clock.advance(Math.min(step, ms - done));
-    await settle(30);
+/**
+ * Moves the fake clock forward `stepMs` at a time (running `each` before every step, e.g. a
+ * kubelet's heartbeat) until `probe` holds, failing after `maxSteps`. Controllers react in real
+ * time between steps, so a loaded machine only makes the test slower, never wrong.
+ */
+export async function advanceUntil<T>(
+  clock: FakeClock,
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  options: { stepMs?: number; maxSteps?: number; each?: () => Promise<void> } = {},
+): Promise<T> {
+  const { stepMs = 5000, maxSteps = 20, each } = options;
+  for (let i = 0; ; i++) {
+    // Long enough for controllers to react to the last step; a slow reaction costs only an extra step.
+    const deadline = Date.now() + 120;
+    while (Date.now() < deadline) {
+      const value = await probe();
+      if (value) return value;
+      await settle(20);
+    }
+    if (i >= maxSteps) throw new Error(`timed out waiting for ${what} after ${maxSteps} clock steps of ${stepMs} ms`);
+    await each?.();
+    clock.advance(stepMs);
   }
 }
 

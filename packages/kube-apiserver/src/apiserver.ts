@@ -44,7 +44,7 @@ import {
   StoredRbacPolicy,
   subjectAccessReviewAction,
 } from './auth/rbac-server.js';
-import { namespaceLifecycle } from './server/admission-plugins.js';
+import { defaultStorageClass, defaultTolerationSeconds, namespaceLifecycle } from './server/admission-plugins.js';
 import { limitRanger } from './server/limit-ranger.js';
 import { QuotaUsage, resourceQuotaAdmission } from './server/quota.js';
 import { serviceAccountAdmission } from './server/service-accounts.js';
@@ -55,6 +55,7 @@ import { RestHandler, type ActionHandler } from './server/rest.js';
 import { SchemaSupport } from './server/schema-support.js';
 import { KindStrategies, kindKey } from './server/strategies.js';
 import { podBindingAction } from './server/pod-binding.js';
+import { podEvictionAction } from './server/eviction.js';
 import { KUBERNETES_SERVICE_IP } from './server/service-allocator.js';
 import { header, jsonResponse, type ApiRequest, type ApiResponse } from './server/types.js';
 import { SERVER_VERSION } from './version.js';
@@ -116,7 +117,15 @@ export class ApiServer {
     this.rbacPolicy = new StoredRbacPolicy(store);
     this.rbac = new RbacAuthorizer(this.rbacPolicy);
     this.authorizer = rbacAuthorizer(this.rbac);
-    this.admission = new AdmissionChain([namespaceLifecycle(store), limitRanger(store), serviceAccountAdmission(store), rbacEscalationAdmission(this.rbac)]);
+    // In kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, DefaultTolerationSeconds, DefaultStorageClass…
+    this.admission = new AdmissionChain([
+      namespaceLifecycle(store),
+      limitRanger(store),
+      serviceAccountAdmission(store),
+      defaultTolerationSeconds(),
+      defaultStorageClass(store),
+      rbacEscalationAdmission(this.rbac),
+    ]);
     this.objects = new ObjectService(store, schemas, strategies, this.admission);
     this.rest = new RestHandler(this.registry, this.objects, store, schemas);
     this.crds = new CustomResourceDefinitionController(store, this.registry, this.objects, options.log);
@@ -134,6 +143,7 @@ export class ApiServer {
     this.rest.registerAction('authorization.k8s.io', 'subjectaccessreviews', '', subjectAccessReviewAction('SubjectAccessReview', authorizer));
     this.rest.registerAction('authorization.k8s.io', 'localsubjectaccessreviews', '', subjectAccessReviewAction('LocalSubjectAccessReview', authorizer));
     this.rest.registerAction('authorization.k8s.io', 'selfsubjectrulesreviews', '', selfSubjectRulesReviewAction(this.rbac));
+    this.rest.registerAction('', 'pods', 'eviction', podEvictionAction(store, this.registry, this.objects));
     this.rest.registerAction('', 'pods', 'binding', podBindingAction(store, this.objects));
   }
 

@@ -529,6 +529,9 @@ export function controllerRoles(): ClusterRole[] {
       // Recycler pods.
       rule(['list', 'watch', 'get', 'create', 'delete'], [legacyGroup], ['pods']),
       rule(read, [storageGroup], ['storageclasses']),
+      // Canopy: the simulated provisioner runs in this controller and installs the default
+      // `local` StorageClass when a cluster has none (kube leaves that to an add-on).
+      rule(['create'], [storageGroup], ['storageclasses']),
       rule(['list', 'watch'], [legacyGroup], ['nodes']),
       eventsRule(),
       rule(['watch'], [legacyGroup], ['events']),

@@ -75,6 +75,8 @@ const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
           { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
           // How a scheduler assigns the pod to a node (server/pod-binding.ts).
           { name: 'binding', kind: 'Binding', verbs: ['create'] },
+          // Deletion that honours PodDisruptionBudgets (server/eviction.ts).
+          { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
           { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
           { name: 'log', kind: 'Pod', verbs: ['get'] },
           { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },

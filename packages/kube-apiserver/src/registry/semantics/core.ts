@@ -711,6 +711,11 @@ function validatePersistentVolumeClaim(pvc: KubeObject, context: ValidationConte
   const comparableOld = structuredClone(oldSpec);
   // The volume binder sets volumeName once; the attributes class may change.
   if (!asStr(oldSpec.volumeName)) comparableOld.volumeName = comparableNew.volumeName;
+  // Retroactive default StorageClass: a claim created without any class may be given one, once.
+  const oldAnnotations = asObj(asObj((context.old as Obj | undefined)?.metadata)?.annotations) ?? {};
+  if (isUnset(oldSpec.storageClassName) && asStr(comparableNew.storageClassName) && oldAnnotations['volume.beta.kubernetes.io/storage-class'] === undefined) {
+    comparableOld.storageClassName = comparableNew.storageClassName;
+  }
   comparableOld.volumeAttributesClassName = comparableNew.volumeAttributesClassName;
   // Bound claims may be resized: compare everything else.
   const bound = oldStatus.phase === 'Bound' || asObj(pvc.status)?.phase === 'Bound';
