@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { ApiServer } from '@canopy/kube-apiserver';
 import { HttpTransport, InProcessTransport, KubeClient, loadKubeconfig, types, type InProcessUser, type Transport } from '@canopy/client';
-import { ControllerManager, controllerFactories } from '@canopy/controllers';
+import { ControllerManager, controllerFactories, lifecycleControllerFactories } from '@canopy/controllers';
 import { Platform, PLATFORM_NAMESPACE, type UpgradeTarget } from '@canopy/platform';
 import { Simulator } from '@canopy/simulator';
 
@@ -19,6 +19,12 @@ export interface AllInOneOptions {
   historyWindow: number;
   compactionIntervalMs: number;
   nodes: number;
+  /**
+   * Which controllers run: `all` (default); `lifecycle` — only what kube-apiserver users expect
+   * of any cluster's objects (garbage collection, namespace deletion, quota status, default
+   * ServiceAccounts), nothing that runs workloads; `none`.
+   */
+  controllers?: 'all' | 'lifecycle' | 'none';
   /** Run over this cluster instead of the embedded plane. */
   kubeconfig?: string;
   log: (message: string) => void;
@@ -103,18 +109,25 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       const admin = new KubeClient(adminTransport, { userAgent: 'canopy' });
       await ensurePlatformIdentity(admin);
 
-      const manager = new ControllerManager({ transport: adminTransport, factories: controllerFactories({ rootCaCert: server.pki.ca.cert }), log: options.log });
-      await manager.start();
-      closers.push(() => manager.stop());
+      const which = options.controllers ?? 'all';
+      if (which !== 'none') {
+        const factoryOptions = { rootCaCert: server.pki.ca.cert };
+        const factories = which === 'all' ? controllerFactories(factoryOptions) : lifecycleControllerFactories(factoryOptions);
+        const manager = new ControllerManager({ transport: adminTransport, factories, log: options.log });
+        await manager.start();
+        closers.push(() => manager.stop());
+      }
 
       // The simulated kubelets: nodes with leases, pod lifecycle, and the kubelet API behind
       // logs/exec/port-forward and metrics.k8s.io.
-      const sim = new Simulator({ transport: adminTransport, nodes: options.nodes, log: options.log });
-      await sim.start();
-      closers.push(() => sim.stop());
-      server.setNodeConnector(sim);
-      server.setMetricsProvider(sim);
-      simulator = sim;
+      if (options.nodes > 0) {
+        const sim = new Simulator({ transport: adminTransport, nodes: options.nodes, log: options.log });
+        await sim.start();
+        closers.push(() => sim.stop());
+        server.setNodeConnector(sim);
+        server.setMetricsProvider(sim);
+        simulator = sim;
+      }
 
       platformTransport = adminTransport.as(PLATFORM_USER);
       upgradeTarget = { server: server.url, ca: server.pki.ca.cert, token: serviceAccountTokens(new KubeClient(platformTransport)) };

@@ -17,7 +17,9 @@ Flags of 'canopy server':
   --data-dir DIR        Where state, certificates and the admin kubeconfig live (default ./.canopy)
   --port P              HTTPS port of the Kubernetes API (default 6443; 0 picks a free port)
   --platform-port P     HTTP port of the platform and console (default 30880; 0 picks a free port)
-  --nodes N             Simulated nodes in all-in-one mode (default 3)
+  --nodes N             Simulated nodes in all-in-one mode (default 3; 0: none)
+  --controllers SET     all (default), lifecycle (garbage collection, namespaces, quota status,
+                        service accounts: no workloads run), or none
   --kubeconfig FILE     Run the platform over this cluster instead of the embedded one
   --host ADDR           Address to listen on (default 127.0.0.1)
   --history-window N    Revisions of history kept for watches and paging (default 10000)
@@ -58,6 +60,7 @@ async function server(argv: string[]): Promise<void> {
         'compaction-interval': { type: 'string', default: '300' },
         'platform-port': { type: 'string', default: '30880' },
         nodes: { type: 'string', default: '3' },
+        controllers: { type: 'string', default: 'all' },
         kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -102,6 +105,12 @@ async function server(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const controllers = values.controllers;
+  if (controllers !== 'all' && controllers !== 'lifecycle' && controllers !== 'none') {
+    process.stderr.write(`canopy server: --controllers must be all, lifecycle or none, got "${controllers}"\n`);
+    process.exitCode = 2;
+    return;
+  }
   const dataDir = resolve(values['data-dir']);
   const running = await startAllInOne({
     dataDir,
@@ -111,6 +120,7 @@ async function server(argv: string[]): Promise<void> {
     historyWindow,
     compactionIntervalMs: compactionSeconds * 1000,
     nodes,
+    controllers,
     kubeconfig: values.kubeconfig ? resolve(values.kubeconfig) : undefined,
     log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
   });

@@ -31,7 +31,8 @@ before(async () => {
   const missing = Object.values(HELM_BINARIES).filter((p) => !existsSync(p));
   if (missing.length) throw new Error(`helm binaries missing (${missing.join(', ')}): run \`npm test\`, which extracts them`);
   work = mkdtempSync(join(tmpdir(), 'canopy-helm-'));
-  server = await startServer();
+  // API-level semantics: no workloads run (kube-apiserver with only the lifecycle controllers).
+  server = await startServer({ extraArgs: ['--controllers', 'lifecycle', '--nodes', '0'] });
   kubectl = makeKubectl('1.33', server.kubeconfig, work);
 });
 

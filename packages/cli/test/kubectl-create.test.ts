@@ -185,7 +185,8 @@ const stored = new Map<string, Map<string, any>>();
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'canopy-kubectl-create-'));
-  server = await startServer();
+  // API-level semantics: no workloads run (kube-apiserver with only the lifecycle controllers).
+  server = await startServer({ extraArgs: ['--controllers', 'lifecycle', '--nodes', '0'] });
 });
 
 after(async () => {

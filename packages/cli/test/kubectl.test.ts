@@ -18,7 +18,8 @@ let work: string;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'canopy-kubectl-'));
-  server = await startServer();
+  // API-level semantics: no workloads run (kube-apiserver with only the lifecycle controllers).
+  server = await startServer({ extraArgs: ['--controllers', 'lifecycle', '--nodes', '0'] });
 });
 
 after(async () => {

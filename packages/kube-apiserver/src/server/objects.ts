@@ -325,7 +325,12 @@ export class ObjectService {
     if (!options.managedFieldsFromApply) this.recordManagedFields(def, old, next, options.fieldManager, options.subresource);
     if (sameIgnoringVersion(next, old)) return { object: old, warnings };
     if (options.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } }, warnings };
-    if (next.metadata.deletionTimestamp && this.strategies.pendingFinalizers(def, next).length === 0) {
+    // kube's ShouldDeleteDuringUpdate: an update that leaves a deleting object without
+    // finalizers removes it only when its deletion is not graceful. A pod still in its grace
+    // period stays until its kubelet confirms termination (a DELETE with grace period 0), so the
+    // kubelet's final status writes are kept and watchers see them.
+    const graceful = (old.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+    if (next.metadata.deletionTimestamp && !graceful && this.strategies.pendingFinalizers(def, next).length === 0) {
       return { object: this.removeFromStore(def, key, name, current.modRevision), warnings };
     }
     try {
