@@ -32,7 +32,9 @@ const kb = (n: number) => `${n.toFixed(1).padStart(7)} kB`;
 
 function staticSizes(): number {
   const index = readFileSync(join(DIST, 'index.html'), 'utf8');
-  const initial = [...index.matchAll(/<script[^>]+src="\/([^"]+\.js)"|<link rel="modulepreload"[^>]+href="\/([^"]+\.js)"/g)].map((m) => m[1] ?? m[2]);
+  const initial = [...index.matchAll(/<script[^>]+src="\/([^"]+\.js)"|<link rel="modulepreload"[^>]+href="\/([^"]+\.js)"/g)].map(
+    (m) => m[1] ?? m[2],
+  );
   const all = readdirSync(join(DIST, 'assets')).filter((f) => f.endsWith('.js'));
   console.log('\nFrom the build (gzip -9):');
   let total = 0;
@@ -41,11 +43,14 @@ function staticSizes(): number {
     total += size;
     console.log(`  initial   ${kb(size)}  ${file}`);
   }
-  for (const file of all.filter((f) => !initial.includes(`assets/${f}`))) console.log(`  on demand ${kb(gz(readFileSync(join(DIST, 'assets', file))))}  assets/${file}`);
+  for (const file of all.filter((f) => !initial.includes(`assets/${f}`)))
+    console.log(`  on demand ${kb(gz(readFileSync(join(DIST, 'assets', file))))}  assets/${file}`);
   const css = readdirSync(join(DIST, 'assets'))
     .filter((f) => f.endsWith('.css'))
     .reduce((n, f) => n + gz(readFileSync(join(DIST, 'assets', f))), 0);
-  console.log(`  initial JS ${kb(total)} of ${BUDGET_KB} kB budget (${((total / BUDGET_KB) * 100).toFixed(0)}%); CSS (all files) ${kb(css)}`);
+  console.log(
+    `  initial JS ${kb(total)} of ${BUDGET_KB} kB budget (${((total / BUDGET_KB) * 100).toFixed(0)}%); CSS (all files) ${kb(css)}`,
+  );
   return total;
 }
 
@@ -77,7 +82,10 @@ async function main(): Promise<void> {
   try {
     const password = 'Bench-Console-1';
     const first = await tokenFor(env.url, 'admin', env.adminPassword);
-    await platformRequest(env.url, first, 'PUT', '/kapis/iam.kubesphere.io/v1beta1/users/admin/password', { currentPassword: env.adminPassword, password });
+    await platformRequest(env.url, first, 'PUT', '/kapis/iam.kubesphere.io/v1beta1/users/admin/password', {
+      currentPassword: env.adminPassword,
+      password,
+    });
 
     console.log('\nIn the browser (scripts loaded, gzip -9; time to a usable page):');
     const signInContext = await browser.newContext();
@@ -92,14 +100,19 @@ async function main(): Promise<void> {
     // A signed-in session as the console keeps it (sessionStorage), so the overview loads directly.
     const token = await tokenFor(env.url, 'admin', password);
     const context = await browser.newContext();
-    await context.addInitScript(`sessionStorage.setItem('canopy.session', ${JSON.stringify(JSON.stringify({ username: 'admin', accessToken: token, expiresAt: Date.now() + 3_600_000 }))})`);
+    await context.addInitScript(
+      `sessionStorage.setItem('canopy.session', ${JSON.stringify(JSON.stringify({ username: 'admin', accessToken: token, expiresAt: Date.now() + 3_600_000 }))})`,
+    );
     const page = await context.newPage();
     const overview = await scriptsLoaded(page, async () => {
       await page.goto(`${env.url}/clusters/host/overview`);
       await page.getByLabel(/^Nodes: \d+/).waitFor();
     });
     console.log(`  overview  ${kb(overview.kB)}  ${overview.ms.toFixed(0)} ms  (${overview.files.length} scripts)`);
-    for (const [name, m] of [['sign-in', signIn], ['overview', overview]] as const) {
+    for (const [name, m] of [
+      ['sign-in', signIn],
+      ['overview', overview],
+    ] as const) {
       const ok = m.kB <= BUDGET_KB;
       failed ||= !ok;
       console.log(`  ${name.padEnd(9)} ${ok ? 'within' : 'OVER'} the ${BUDGET_KB} kB budget`);
@@ -114,7 +127,9 @@ async function main(): Promise<void> {
         Array.from({ length: 16 }, async () => {
           while (next < OBJECTS) {
             const i = next++;
-            const r = await kube.request('POST', '/api/v1/namespaces/bench/configmaps', { body: { metadata: { name: `cm-${String(i).padStart(5, '0')}`, labels: { app: 'bench' } }, data: { i: String(i) } } });
+            const r = await kube.request('POST', '/api/v1/namespaces/bench/configmaps', {
+              body: { metadata: { name: `cm-${String(i).padStart(5, '0')}`, labels: { app: 'bench' } }, data: { i: String(i) } },
+            });
             if (r.status !== 201) throw new Error(`create answered ${r.status}: ${r.text}`);
           }
         }),
@@ -129,16 +144,24 @@ async function main(): Promise<void> {
         // Usable: the count of the whole list shown and its first rows rendered (the namespace also holds its root CA ConfigMap).
         // A function, not a string: the console's CSP forbids eval, and playwright honours it for strings.
         await page.waitForFunction(
-          (n) => Number(/(\d+)/.exec((globalThis as any).document.querySelector('[data-testid=total-items]')?.textContent ?? '')?.[1] ?? 0) >= n,
+          (n) =>
+            Number(
+              /(\d+)/.exec((globalThis as any).document.querySelector('[data-testid=total-items]')?.textContent ?? '')?.[1] ?? 0,
+            ) >= n,
           OBJECTS,
           { timeout: 30_000 },
         );
-        await page.getByRole('link', { name: /^cm-\d+$/ }).first().waitFor();
+        await page
+          .getByRole('link', { name: /^cm-\d+$/ })
+          .first()
+          .waitFor();
         times.push(performance.now() - start);
       }
       const rendered = await page.locator('tr.canopy-row').count();
       times.sort((a, b) => a - b);
-      console.log(`\n  navigation → usable list of ${OBJECTS}: median ${times[1].toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')}); rows in the DOM: ${rendered}`);
+      console.log(
+        `\n  navigation → usable list of ${OBJECTS}: median ${times[1].toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')}); rows in the DOM: ${rendered}`,
+      );
       // The virtual rows follow the scroll to the end of the page: its last row (aria-rowindex counts the header) is rendered.
       await page.locator('.canopy-virtual').evaluate((el) => el.scrollTo(0, el.scrollHeight));
       await page

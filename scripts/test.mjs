@@ -33,7 +33,8 @@ if (missing.length) {
 }
 
 // Debian packages the tests drive: a real slapd (with slapadd) and openssl for its test CA (LDAP
-// tests), chromium for the console's browser tests (playwright-core cannot download browsers here).
+// tests), chromium for the console's browser tests (playwright-core cannot download browsers here)
+// with a small CJK font, so that the screenshots of the Chinese console are legible.
 // Installed when missing (sudo when not root), slapd without the package's default database.
 const debianPrograms = {
   '/usr/sbin/slapd': 'slapd',
@@ -41,6 +42,7 @@ const debianPrograms = {
   '/usr/bin/ldapsearch': 'ldap-utils',
   '/usr/bin/openssl': 'openssl',
   '/usr/bin/chromium': 'chromium',
+  '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc': 'fonts-wqy-microhei',
 };
 const debianMissing = [
   ...new Set(

@@ -35,8 +35,6 @@ function RequireSession() {
   );
 }
 
-
-
 const levelRoutes = (prefix: string) => [
   { path: `${prefix}`, element: <Navigate to="overview" replace /> },
   { path: `${prefix}/:page`, element: <LevelPage /> },

@@ -9,12 +9,21 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { repoRoot, startServer, type RunningServer } from '../../cli/test/support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 export const SCREENSHOTS = join(repoRoot, 'test-output', 'screenshots');
 const CONSOLE_INDEX = join(repoRoot, 'packages', 'console', 'dist', 'index.html');
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does: apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does: apt-get install -y chromium)`);
   if (!existsSync(CONSOLE_INDEX)) throw new Error(`${CONSOLE_INDEX} is missing: build the console first (npm run build)`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
@@ -31,7 +40,8 @@ export async function startConsoleServer(extraArgs: string[] = []): Promise<Cons
   // The line comes right after the URLs; give the process a moment to flush it.
   const deadline = Date.now() + 5000;
   let match: RegExpExecArray | null = null;
-  while (!(match = /First sign-in: admin \/ (\S+)/.exec(server.output())) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (!(match = /First sign-in: admin \/ (\S+)/.exec(server.output())) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   if (!match) {
     await server.stop();
     throw new Error(`canopy server printed no first sign-in password:\n${server.output()}`);
@@ -73,11 +83,18 @@ export async function tokenFor(url: string, username: string, password: string):
     body: new URLSearchParams({ grant_type: 'password', username, password }),
   });
   const body = (await response.json()) as { access_token?: string };
-  if (!response.ok || !body.access_token) throw new Error(`sign-in of ${username} answered ${response.status}: ${JSON.stringify(body)}`);
+  if (!response.ok || !body.access_token)
+    throw new Error(`sign-in of ${username} answered ${response.status}: ${JSON.stringify(body)}`);
   return body.access_token;
 }
 
-export async function platformRequest(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+export async function platformRequest(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
   const response = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },

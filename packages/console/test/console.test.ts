@@ -7,9 +7,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { apiClient, type ApiClient } from '../../cli/test/support/http.js';
-import { launchBrowser, newContext, platformRequest, screenshot, startConsoleServer, tokenFor, watchPage, type ConsoleServer } from './browser.js';
+import {
+  launchBrowser,
+  newContext,
+  platformRequest,
+  screenshot,
+  startConsoleServer,
+  tokenFor,
+  watchPage,
+  type ConsoleServer,
+} from './browser.js';
 
 const NEW_PASSWORD = 'Canopy-Console-1';
 let env: ConsoleServer;
@@ -48,7 +58,12 @@ before(async () => {
           name: 'v1',
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } },
+            },
+          },
           additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }],
         },
       ],
@@ -61,9 +76,20 @@ before(async () => {
     spec: { template: { spec: { manager: 'admin' } }, placement: { clusters: [{ name: 'host' }] } },
   });
   await kubeCreate('/api/v1/namespaces', { metadata: { name: 'demo', labels: { 'kubesphere.io/workspace': 'ws1' } } });
-  await kubeCreate('/api/v1/namespaces/demo/configmaps', { metadata: { name: 'app-config', labels: { app: 'demo' } }, data: { greeting: 'hello' } });
-  await until('the Widget CRD to be served', async () => (await kube.request('GET', '/apis/example.com/v1/widgets')).status === 200);
-  await kubeCreate('/apis/example.com/v1/namespaces/demo/widgets', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } });
+  await kubeCreate('/api/v1/namespaces/demo/configmaps', {
+    metadata: { name: 'app-config', labels: { app: 'demo' } },
+    data: { greeting: 'hello' },
+  });
+  await until(
+    'the Widget CRD to be served',
+    async () => (await kube.request('GET', '/apis/example.com/v1/widgets')).status === 200,
+  );
+  await kubeCreate('/apis/example.com/v1/namespaces/demo/widgets', {
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w1' },
+    spec: { size: 3 },
+  });
 });
 
 after(async () => {
@@ -76,9 +102,17 @@ after(async () => {
 async function expectTitle(page: Page, expected: string): Promise<void> {
   const heading = page.getByTestId('page-title');
   try {
-    await heading.filter({ hasText: new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).waitFor({ timeout: 10_000 });
+    await heading
+      .filter({ hasText: new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
+      .waitFor({ timeout: 10_000 });
   } catch {
-    assert.equal(await heading.first().textContent().catch(() => '(no heading)'), expected);
+    assert.equal(
+      await heading
+        .first()
+        .textContent()
+        .catch(() => '(no heading)'),
+      expected,
+    );
   }
 }
 
@@ -134,7 +168,10 @@ test('the console in the browser: first sign-in, languages, four levels, generic
     await screenshot(page, '03-cluster-overview');
     await nodes.click();
     await expectTitle(page, 'Nodes');
-    await page.getByRole('grid', { name: 'Nodes' }).or(page.getByRole('table', { name: 'Nodes' })).waitFor();
+    await page
+      .getByRole('grid', { name: 'Nodes' })
+      .or(page.getByRole('table', { name: 'Nodes' }))
+      .waitFor();
     await page.getByTestId('live').waitFor();
     await screenshot(page, '04-cluster-nodes');
     await page.getByRole('navigation', { name: 'Navigation' }).getByRole('link', { name: 'ConfigMaps' }).click();
@@ -183,6 +220,13 @@ test('the console in the browser: first sign-in, languages, four levels, generic
     await kubeCreate('/api/v1/namespaces/demo/configmaps', { metadata: { name: 'created-later' }, data: { a: '1' } });
     await page.getByRole('link', { name: 'created-later' }).waitFor({ timeout: 10_000 });
     await screenshot(page, '10-project-configmaps');
+    // An administrator has the row actions; deleting asks first, and the row leaves.
+    await page.getByRole('button', { name: 'Actions on created-later' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByText('created-later will be deleted').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('link', { name: 'created-later' }).waitFor({ state: 'detached' });
+    assert.equal((await kube.request('GET', '/api/v1/namespaces/demo/configmaps/created-later')).status, 404);
     await page.getByRole('link', { name: 'app-config' }).click();
     await expectTitle(page, 'app-config');
     await page.getByText('app=demo').waitFor();
@@ -194,22 +238,25 @@ test('the console in the browser: first sign-in, languages, four levels, generic
     await screenshot(page, '12-configmap-yaml');
   });
 
-  await t.test('a CRD: its definition, then its objects with its printer columns, detail and YAML, with no code of its own', async () => {
-    await page.goto(`${url}/clusters/host/customresourcedefinitions`);
-    await page.getByRole('link', { name: 'widgets.example.com' }).click();
-    await expectTitle(page, 'widgets.example.com');
-    await page.getByRole('link', { name: 'Instances' }).click();
-    await expectTitle(page, 'Widget');
-    const table = page.getByRole('grid', { name: 'Widget' }).or(page.getByRole('table', { name: 'Widget' }));
-    await table.getByRole('columnheader', { name: 'Size' }).waitFor();
-    await table.getByRole('row', { name: /w1.*demo.*3/ }).waitFor();
-    await screenshot(page, '13-crd-objects');
-    await page.getByRole('link', { name: 'w1' }).click();
-    await expectTitle(page, 'w1');
-    await page.getByRole('tab', { name: 'YAML' }).click();
-    await page.getByTestId('yaml-editor').getByText('kind: Widget').waitFor();
-    await screenshot(page, '14-crd-object-yaml');
-  });
+  await t.test(
+    'a CRD: its definition, then its objects with its printer columns, detail and YAML, with no code of its own',
+    async () => {
+      await page.goto(`${url}/clusters/host/customresourcedefinitions`);
+      await page.getByRole('link', { name: 'widgets.example.com' }).click();
+      await expectTitle(page, 'widgets.example.com');
+      await page.getByRole('link', { name: 'Instances' }).click();
+      await expectTitle(page, 'Widget');
+      const table = page.getByRole('grid', { name: 'Widget' }).or(page.getByRole('table', { name: 'Widget' }));
+      await table.getByRole('columnheader', { name: 'Size' }).waitFor();
+      await table.getByRole('row', { name: /w1.*demo.*3/ }).waitFor();
+      await screenshot(page, '13-crd-objects');
+      await page.getByRole('link', { name: 'w1' }).click();
+      await expectTitle(page, 'w1');
+      await page.getByRole('tab', { name: 'YAML' }).click();
+      await page.getByTestId('yaml-editor').getByText('kind: Widget').waitFor();
+      await screenshot(page, '14-crd-object-yaml');
+    },
+  );
 
   await t.test('中文 throughout, kept across a reload, and back to English', async () => {
     await page.goto(`${url}/clusters/host/overview`);
@@ -235,21 +282,45 @@ test('the console in the browser: first sign-in, languages, four levels, generic
     await page.getByText('Dark theme').click();
   });
 
-  await t.test('an unknown resource is a plain page, not a crash; signing out returns to sign-in', async () => {
-    await page.goto(`${url}/clusters/host/nosuchthings`);
-    await page.getByTestId('not-found').waitFor();
-    await page.getByTestId('user-menu').click();
-    await page.getByRole('menuitem', { name: 'Sign out' }).click();
-    await page.waitForURL(/\/login/);
+  await t.test('keyboard: the first Tab reaches "Skip to content", which moves focus past the navigation', async () => {
     await page.goto(`${url}/clusters/host/overview`);
-    await page.waitForURL(/\/login\?from=/);
+    await page.getByTestId('page-title').waitFor();
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    assert.equal(await skip.evaluate((el) => el === el.ownerDocument.activeElement), true);
+    await page.keyboard.press('Enter');
+    assert.match(page.url(), /#main$/);
   });
+
+  await t.test(
+    'an unknown resource is a plain page, not a crash; the user menu hands out a working kubeconfig and signs out',
+    async () => {
+      await page.goto(`${url}/clusters/host/nosuchthings`);
+      await page.getByTestId('not-found').waitFor();
+      // The user menu hands out a kubeconfig whose server is this front and whose credential works.
+      await page.getByTestId('user-menu').click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('menuitem', { name: /Download kubeconfig/ }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), 'kubeconfig-admin.yaml');
+      const kubeconfig = readFileSync((await download.path())!, 'utf8');
+      assert.match(kubeconfig, /kind: Config/);
+      const staticToken = /token: (\S+)/.exec(kubeconfig)![1];
+      assert.equal((await platformRequest(url, staticToken, 'GET', '/api/v1/namespaces/demo')).status, 200);
+      await page.getByTestId('user-menu').click();
+      await page.getByRole('menuitem', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/login/);
+      await page.goto(`${url}/clusters/host/overview`);
+      await page.waitForURL(/\/login\?from=/);
+    },
+  );
 
   assert.deepEqual(problems.errors, []);
   await context.close();
 });
 
-test('a user without cluster rights is told so plainly, and sees no actions', async () => {
+test('a project viewer sees no actions, and a page beyond its rights says so plainly', async () => {
   const admin = await tokenFor(env.url, 'admin', NEW_PASSWORD);
   const created = await platformRequest(env.url, admin, 'POST', '/kapis/iam.kubesphere.io/v1beta1/users', {
     apiVersion: 'iam.kubesphere.io/v1beta1',
@@ -266,16 +337,39 @@ test('a user without cluster rights is told so plainly, and sees no actions', as
   await page.locator('#password').fill('Viewer-Pass-1');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${env.url}/`);
+  // A viewer of project demo: reads its ConfigMaps, and is offered no action on them.
+  const member = await platformRequest(
+    env.url,
+    admin,
+    'POST',
+    '/kapis/iam.kubesphere.io/v1beta1/namespaces/demo/namespacemembers',
+    [{ username: 'viewer1', roleRef: 'viewer' }],
+  );
+  assert.ok(member.status < 300, JSON.stringify(member.json));
+  const rulesLoaded = page.waitForResponse((r) => r.url().includes('/roletemplates?scope=namespace') && r.status() === 200);
+  await page.goto(`${env.url}/workspaces/ws1/clusters/host/projects/demo/configmaps`);
+  await page.getByRole('link', { name: 'app-config' }).waitFor();
+  const templates = await (await rulesLoaded).json();
+  assert.ok(templates.items.length > 0, 'the project viewer role has role templates');
+  await page.getByTestId('total-items').waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Actions on / }).count(), 0);
+  await screenshot(page, '17-viewer-configmaps');
+  await page.getByRole('link', { name: 'app-config' }).click();
+  await page.getByText('app=demo').waitFor();
+  assert.equal(await page.getByTestId('detail-actions').count(), 0);
+  // Cluster-wide Secrets are not for this user: the page says so.
   await page.goto(`${env.url}/clusters/host/secrets`);
-  await page.getByTestId('forbidden').waitFor().catch(async (err) => {
-    await screenshot(page, 'failed-forbidden');
-    throw err;
-  });
+  await page
+    .getByTestId('forbidden')
+    .waitFor()
+    .catch(async (err) => {
+      await screenshot(page, 'failed-forbidden');
+      throw err;
+    });
   await page.getByText('You may not see this').waitFor();
-  await screenshot(page, '17-forbidden');
-  // The user's own profile is theirs to see; it offers no administrative action.
+  await screenshot(page, '18-forbidden');
   await page.goto(`${env.url}/profile`);
   await page.getByText('viewer1@example.com').waitFor();
-  assert.equal(await page.getByRole('button', { name: /^Actions/ }).count(), 0);
+  await screenshot(page, '19-profile');
   await context.close();
 });

@@ -23,7 +23,8 @@ import type { RouteModule } from './server/types.js';
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 
 /** Paths that belong to the APIs and the server, never to the console (a miss there is a Status 404). */
-const API_PATH = /^\/(api|apis|kapis|oauth|\.well-known|version|healthz|livez|readyz|metrics|openapi|proxy|dist)(\/|$)|^\/clusters\/[^/]+\/(api|apis|kapis)(\/|$)/;
+const API_PATH =
+  /^\/(api|apis|kapis|oauth|\.well-known|version|healthz|livez|readyz|metrics|openapi|proxy|dist)(\/|$)|^\/clusters\/[^/]+\/(api|apis|kapis)(\/|$)/;
 
 /**
  * CodeMirror and xterm add <style> elements, so styles may be inline; scripts may not, nor eval.
@@ -108,9 +109,14 @@ export function consoleAssets(options: ConsoleAssetsOptions = {}): RouteModule {
       .header('cross-origin-opener-policy', 'same-origin');
 
   const send = (req: FastifyRequest, reply: FastifyReply, asset: Asset, cacheControl: string) => {
-    securityHeaders(reply).header('cache-control', cacheControl).header('etag', asset.etag).header('vary', 'accept-encoding').header('content-type', asset.type);
+    securityHeaders(reply)
+      .header('cache-control', cacheControl)
+      .header('etag', asset.etag)
+      .header('vary', 'accept-encoding')
+      .header('content-type', asset.type);
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
-    if (asset.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(asset.gzip);
+    if (asset.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
+      return reply.header('content-encoding', 'gzip').send(asset.gzip);
     return reply.send(asset.body);
   };
 

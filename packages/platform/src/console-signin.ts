@@ -38,11 +38,14 @@ export function consoleSignIn(options: ConsoleSignInOptions): RouteModule {
       const refuse = ({ status, body }: { status: number; body: string }) =>
         reply.code(status).header('content-type', 'application/json').header('cache-control', 'no-store').send(body);
       const form = formOf(req);
-      if (!form) return refuse(oauthError(400, 'invalid_request', 'The request must be a form (application/x-www-form-urlencoded).'));
+      if (!form)
+        return refuse(oauthError(400, 'invalid_request', 'The request must be a form (application/x-www-form-urlencoded).'));
       const grant = form.get('grant_type') ?? '';
-      if (!GRANTS.has(grant)) return refuse(oauthError(400, 'unsupported_grant_type', 'The provided grant_type is not supported.'));
+      if (!GRANTS.has(grant))
+        return refuse(oauthError(400, 'unsupported_grant_type', 'The provided grant_type is not supported.'));
       const client = options.client();
-      if (!client) return refuse(oauthError(503, 'temporarily_unavailable', 'The console sign-in is not ready yet; try again shortly.'));
+      if (!client)
+        return refuse(oauthError(503, 'temporarily_unavailable', 'The console sign-in is not ready yet; try again shortly.'));
       // Whatever client the browser named, the exchange is made as the console.
       form.delete('client_id');
       form.delete('client_secret');

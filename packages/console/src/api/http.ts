@@ -48,8 +48,10 @@ async function errorOf(response: Response): Promise<ApiError> {
   } catch {
     body = undefined;
   }
-  if (body && body.kind === 'Status') return new ApiError(response.status, body.message || response.statusText, body.reason || '', body);
-  if (body && typeof body.error === 'string') return new ApiError(response.status, body.error_description || body.message || body.error, body.error, body);
+  if (body && body.kind === 'Status')
+    return new ApiError(response.status, body.message || response.statusText, body.reason || '', body);
+  if (body && typeof body.error === 'string')
+    return new ApiError(response.status, body.error_description || body.message || body.error, body.error, body);
   if (body && typeof body.message === 'string') return new ApiError(response.status, body.message, body.reason || '', body);
   return new ApiError(response.status, text.trim() || response.statusText || `HTTP ${response.status}`, '', body);
 }
@@ -68,7 +70,13 @@ export async function send(path: string, options: RequestOptions = {}): Promise<
   }
   const token = options.anonymous ? undefined : session.current()?.accessToken;
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(path, { method: options.method ?? 'GET', headers, body, signal: options.signal, credentials: 'omit' });
+  const response = await fetch(path, {
+    method: options.method ?? 'GET',
+    headers,
+    body,
+    signal: options.signal,
+    credentials: 'omit',
+  });
   if (!response.ok) {
     const err = await errorOf(response);
     // An API call refused for the credentials means the session is over (revoked, expired, inactive).

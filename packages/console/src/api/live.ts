@@ -24,13 +24,22 @@ export interface EventContext {
 export function matchesList(object: K8sObject, ctx: EventContext): boolean | undefined {
   if (ctx.namespace && object.metadata.namespace !== ctx.namespace) return false;
   const needle = ctx.params.name?.toLowerCase();
-  if (needle && !object.metadata.name.toLowerCase().includes(needle) && !(object.metadata.annotations?.[ALIAS_ANNOTATION] ?? '').toLowerCase().includes(needle)) return false;
+  if (
+    needle &&
+    !object.metadata.name.toLowerCase().includes(needle) &&
+    !(object.metadata.annotations?.[ALIAS_ANNOTATION] ?? '').toLowerCase().includes(needle)
+  )
+    return false;
   // labelSelector is applied by the watch itself; other filters only the server knows.
   const serverFilters = Object.keys(ctx.params.filters).filter((k) => k !== 'labelSelector');
   return serverFilters.length ? undefined : true;
 }
 
-export function applyEvents(data: ListResult | undefined, events: WatchEvent[], ctx: EventContext): { data: ListResult | undefined; stale: boolean } {
+export function applyEvents(
+  data: ListResult | undefined,
+  events: WatchEvent[],
+  ctx: EventContext,
+): { data: ListResult | undefined; stale: boolean } {
   if (!data) return { data, stale: false };
   let items = data.items;
   let total = data.totalItems;

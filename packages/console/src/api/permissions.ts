@@ -50,10 +50,15 @@ interface ScopeQuery {
 export function scopeChain(username: string, scope: Scope): ScopeQuery[] {
   const base = `${IAM_API}/users/${encodeURIComponent(username)}/roletemplates`;
   const chain: ScopeQuery[] = [{ scope: 'global', path: `${base}?scope=global` }];
-  if (scope.level === 'cluster' || scope.level === 'project') chain.push({ scope: 'cluster', path: `${clusterPrefix(scope.cluster)}${base}?scope=cluster` });
-  if (scope.workspace) chain.push({ scope: 'workspace', path: `${base}?scope=workspace&workspace=${encodeURIComponent(scope.workspace)}` });
+  if (scope.level === 'cluster' || scope.level === 'project')
+    chain.push({ scope: 'cluster', path: `${clusterPrefix(scope.cluster)}${base}?scope=cluster` });
+  if (scope.workspace)
+    chain.push({ scope: 'workspace', path: `${base}?scope=workspace&workspace=${encodeURIComponent(scope.workspace)}` });
   if (scope.namespace)
-    chain.push({ scope: 'namespace', path: `${clusterPrefix(scope.cluster)}${base}?scope=namespace&namespace=${encodeURIComponent(scope.namespace)}` });
+    chain.push({
+      scope: 'namespace',
+      path: `${clusterPrefix(scope.cluster)}${base}?scope=namespace&namespace=${encodeURIComponent(scope.namespace)}`,
+    });
   return chain;
 }
 

@@ -69,18 +69,29 @@ function pageLocally(items: K8sObject[], params: ListParams): ListResult {
   let out = needle ? items.filter((o) => o.metadata.name.toLowerCase().includes(needle)) : items;
   const byName = (a: K8sObject, b: K8sObject) => a.metadata.name.localeCompare(b.metadata.name);
   out = [...out].sort((a, b) =>
-    params.sortBy === 'name' ? byName(a, b) : (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || byName(a, b),
+    params.sortBy === 'name'
+      ? byName(a, b)
+      : (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || byName(a, b),
   );
   if (!params.ascending) out.reverse();
   const start = (params.page - 1) * params.limit;
   return { items: params.limit > 0 ? out.slice(start, start + params.limit) : out, totalItems: out.length };
 }
 
-async function listFromKubernetes(model: ResourceModel, scope: Scope, params: ListParams, extra: Record<string, string>, signal?: AbortSignal): Promise<ListResult> {
+async function listFromKubernetes(
+  model: ResourceModel,
+  scope: Scope,
+  params: ListParams,
+  extra: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<ListResult> {
   const q = new URLSearchParams();
   const selector = params.filters.labelSelector ?? extra.labelSelector;
   if (selector) q.set('labelSelector', selector);
-  const list = await api<{ items: K8sObject[] }>(`${kubePath(model, scope.cluster, namespaceOf(model, scope))}${q.size ? `?${q}` : ''}`, { signal });
+  const list = await api<{ items: K8sObject[] }>(
+    `${kubePath(model, scope.cluster, namespaceOf(model, scope))}${q.size ? `?${q}` : ''}`,
+    { signal },
+  );
   const apiVersion = model.group ? `${model.group}/${model.version}` : model.version;
   return pageLocally(
     list.items.map((o) => ({ apiVersion, kind: model.kind, ...o })),
@@ -88,12 +99,18 @@ async function listFromKubernetes(model: ResourceModel, scope: Scope, params: Li
   );
 }
 
-export async function fetchList(model: ResourceModel, scope: Scope, params: ListParams, signal?: AbortSignal): Promise<ListResult> {
+export async function fetchList(
+  model: ResourceModel,
+  scope: Scope,
+  params: ListParams,
+  signal?: AbortSignal,
+): Promise<ListResult> {
   const extra = model.listQuery?.(scope) ?? {};
   if (listFromKube.has(model.key)) return listFromKubernetes(model, scope, params, extra, signal);
   const candidates = model.listPaths?.(scope) ?? [resourcesApiPath(model, scope)];
   const remembered = workingPath.get(model.key);
-  const ordered = remembered && candidates.includes(remembered) ? [remembered, ...candidates.filter((c) => c !== remembered)] : candidates;
+  const ordered =
+    remembered && candidates.includes(remembered) ? [remembered, ...candidates.filter((c) => c !== remembered)] : candidates;
   let lastError: unknown;
   for (const path of ordered) {
     try {
@@ -115,7 +132,13 @@ export async function fetchList(model: ResourceModel, scope: Scope, params: List
   throw lastError;
 }
 
-export function fetchObject(model: ResourceModel, scope: Scope, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<K8sObject> {
+export function fetchObject(
+  model: ResourceModel,
+  scope: Scope,
+  namespace: string | undefined,
+  name: string,
+  signal?: AbortSignal,
+): Promise<K8sObject> {
   const path = model.getPath?.(name, scope) ?? kubePath(model, scope.cluster, namespace, name);
   const apiVersion = model.group ? `${model.group}/${model.version}` : model.version;
   return api<K8sObject>(path, { signal }).then((o) => ({ apiVersion, kind: model.kind, ...o }));

@@ -37,7 +37,12 @@ export function usernameOf(token: string): string {
   const part = token.split('.')[1];
   if (!part) return '';
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
     return String(claims.username ?? claims.sub ?? '');
   } catch {
@@ -100,7 +105,12 @@ class SessionStore {
       credentials: 'omit',
     });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new OAuthError(response.status, body.error ?? 'server_error', body.error_description ?? body.message ?? response.statusText);
+    if (!response.ok)
+      throw new OAuthError(
+        response.status,
+        body.error ?? 'server_error',
+        body.error_description ?? body.message ?? response.statusText,
+      );
     const tokens = body as TokenResponse;
     return {
       username: usernameOf(tokens.access_token),

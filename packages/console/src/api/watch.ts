@@ -36,7 +36,12 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /** Watches `path` (a Kubernetes collection path) until `signal` aborts. */
-export async function watchCollection(path: string, selector: URLSearchParams, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
+export async function watchCollection(
+  path: string,
+  selector: URLSearchParams,
+  handlers: WatchHandlers,
+  signal: AbortSignal,
+): Promise<void> {
   let resourceVersion = '';
   let backoff = 1000;
   let pending: WatchEvent[] = [];

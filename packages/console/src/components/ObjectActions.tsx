@@ -36,10 +36,17 @@ export function useAllowedActions(model: ResourceModel | undefined, scope: Scope
 }
 
 function objectPath(model: ResourceModel, scope: Scope, object: K8sObject): string {
-  return model.getPath?.(object.metadata.name, scope) ?? kubePath(model, scope.cluster, object.metadata.namespace, object.metadata.name);
+  return (
+    model.getPath?.(object.metadata.name, scope) ??
+    kubePath(model, scope.cluster, object.metadata.namespace, object.metadata.name)
+  );
 }
 
-export function useActionDialogs(model: ResourceModel, scope: Scope, afterDelete?: () => void): { run(action: ActionId, object: K8sObject): void; dialogs: ReactNode } {
+export function useActionDialogs(
+  model: ResourceModel,
+  scope: Scope,
+  afterDelete?: () => void,
+): { run(action: ActionId, object: K8sObject): void; dialogs: ReactNode } {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const client = useQueryClient();
@@ -52,7 +59,10 @@ export function useActionDialogs(model: ResourceModel, scope: Scope, afterDelete
     setError('');
     setBusy(false);
   };
-  const refresh = () => client.invalidateQueries({ predicate: (q) => (q.queryKey[0] === 'list' || q.queryKey[0] === 'object') && q.queryKey[1] === model.key });
+  const refresh = () =>
+    client.invalidateQueries({
+      predicate: (q) => (q.queryKey[0] === 'list' || q.queryKey[0] === 'object') && q.queryKey[1] === model.key,
+    });
 
   const run = (action: ActionId, object: K8sObject) => {
     if (action === 'editYaml') {
@@ -75,7 +85,11 @@ export function useActionDialogs(model: ResourceModel, scope: Scope, afterDelete
         await refresh();
         afterDelete?.();
       } else if (target.action === 'scale') {
-        await api(path, { method: 'PATCH', body: { spec: { replicas } }, headers: { 'content-type': 'application/merge-patch+json' } });
+        await api(path, {
+          method: 'PATCH',
+          body: { spec: { replicas } },
+          headers: { 'content-type': 'application/merge-patch+json' },
+        });
         close();
         await refresh();
       }
@@ -88,7 +102,11 @@ export function useActionDialogs(model: ResourceModel, scope: Scope, afterDelete
   const name = target?.object.metadata.name ?? '';
   const dialogs = target ? (
     <Modal isOpen variant="small" onClose={close} aria-labelledby="action-title" aria-describedby="action-body">
-      <ModalHeader title={target.action === 'delete' ? t('actions.deleteTitle', { name }) : t('actions.scaleTitle', { name })} labelId="action-title" titleIconVariant={target.action === 'delete' ? 'warning' : undefined} />
+      <ModalHeader
+        title={target.action === 'delete' ? t('actions.deleteTitle', { name }) : t('actions.scaleTitle', { name })}
+        labelId="action-title"
+        titleIconVariant={target.action === 'delete' ? 'warning' : undefined}
+      />
       <ModalBody id="action-body">
         {target.action === 'delete' && t('actions.deleteBody', { name })}
         {target.action === 'scale' && (
@@ -107,7 +125,12 @@ export function useActionDialogs(model: ResourceModel, scope: Scope, afterDelete
         {error && <Alert isInline variant="danger" title={error} className="canopy-gap-top" />}
       </ModalBody>
       <ModalFooter>
-        <Button variant={target.action === 'delete' ? 'danger' : 'primary'} onClick={() => void submit()} isLoading={busy} isDisabled={busy}>
+        <Button
+          variant={target.action === 'delete' ? 'danger' : 'primary'}
+          onClick={() => void submit()}
+          isLoading={busy}
+          isDisabled={busy}
+        >
           {target.action === 'delete' ? t('actions.delete') : t('actions.save')}
         </Button>
         <Button variant="link" onClick={close}>
@@ -119,7 +142,17 @@ export function useActionDialogs(model: ResourceModel, scope: Scope, afterDelete
   return { run, dialogs };
 }
 
-export function ActionsMenu({ actions, object, onAction, label }: { actions: ActionId[]; object: K8sObject; onAction(action: ActionId, object: K8sObject): void; label?: string }) {
+export function ActionsMenu({
+  actions,
+  object,
+  onAction,
+  label,
+}: {
+  actions: ActionId[];
+  object: K8sObject;
+  onAction(action: ActionId, object: K8sObject): void;
+  label?: string;
+}) {
   const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   if (!actions.length) return null;
@@ -135,7 +168,14 @@ export function ActionsMenu({ actions, object, onAction, label }: { actions: Act
             {label}
           </MenuToggle>
         ) : (
-          <MenuToggle ref={ref} variant="plain" onClick={() => setOpen(!open)} isExpanded={open} aria-label={t('actions.menu', { name: object.metadata.name })} icon={<EllipsisVIcon />} />
+          <MenuToggle
+            ref={ref}
+            variant="plain"
+            onClick={() => setOpen(!open)}
+            isExpanded={open}
+            aria-label={t('actions.menu', { name: object.metadata.name })}
+            icon={<EllipsisVIcon />}
+          />
         )
       }
     >

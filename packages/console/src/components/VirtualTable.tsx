@@ -104,13 +104,20 @@ export function VirtualTable<T>({ ariaLabel, columns, rows, rowKey, cell, sort, 
           {rows.slice(start, end).map((row, i) => (
             <Tr key={rowKey(row)} aria-rowindex={start + i + 2} className="canopy-row" style={{ height: rowHeight }}>
               {columns.map((c) => (
-                <Td key={c.id} dataLabel={typeof c.title === 'string' ? c.title : c.id} modifier="truncate" isActionCell={c.isActionCell}>
+                <Td
+                  key={c.id}
+                  dataLabel={typeof c.title === 'string' ? c.title : c.id}
+                  modifier="truncate"
+                  isActionCell={c.isActionCell}
+                >
                   {cell(row, c.id)}
                 </Td>
               ))}
             </Tr>
           ))}
-          {end < rows.length && <Tr aria-hidden="true" className="canopy-spacer" style={{ height: (rows.length - end) * rowHeight }} />}
+          {end < rows.length && (
+            <Tr aria-hidden="true" className="canopy-spacer" style={{ height: (rows.length - end) * rowHeight }} />
+          )}
         </Tbody>
       </Table>
     </div>

@@ -64,11 +64,14 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
     const editor = view.current;
     if (!editor || editing) return;
     const text = toYaml(object);
-    if (editor.state.doc.toString() !== text) editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
+    if (editor.state.doc.toString() !== text)
+      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
   }, [object, editing]);
 
   useEffect(() => {
-    view.current?.dispatch({ effects: readOnly.current.reconfigure([EditorState.readOnly.of(!editing), EditorView.editable.of(editing)]) });
+    view.current?.dispatch({
+      effects: readOnly.current.reconfigure([EditorState.readOnly.of(!editing), EditorView.editable.of(editing)]),
+    });
   }, [editing]);
 
   const save = async () => {
@@ -89,7 +92,11 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
       // The Kubernetes API answers a dry run with what would be stored; platform endpoints have none.
       if (!model.getPath) await api(`${path}?dryRun=All`, { method: 'PUT', body });
       const updated = await api<K8sObject>(path, { method: 'PUT', body });
-      client.setQueryData(objectQueryKey(model, scope, model.namespaced ? namespace : undefined, object.metadata.name), { apiVersion: object.apiVersion, kind: object.kind, ...updated });
+      client.setQueryData(objectQueryKey(model, scope, model.namespaced ? namespace : undefined, object.metadata.name), {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        ...updated,
+      });
       setEditing(false);
       setSaved(true);
     } catch (err) {
@@ -132,7 +139,11 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
           </>
         )}
       </Flex>
-      {error && <Alert isInline variant="danger" title={t('yaml.saveFailed')} className="canopy-gap-bottom">{error}</Alert>}
+      {error && (
+        <Alert isInline variant="danger" title={t('yaml.saveFailed')} className="canopy-gap-bottom">
+          {error}
+        </Alert>
+      )}
       {saved && <Alert isInline variant="success" title={t('yaml.saved')} className="canopy-gap-bottom" />}
       <div ref={host} className="canopy-yaml" data-testid="yaml-editor" />
     </div>

@@ -17,7 +17,8 @@ export function relativeTime(timestamp: string | undefined, language: string): s
   const seconds = Math.round((Date.parse(timestamp) - Date.now()) / 1000);
   if (!Number.isFinite(seconds)) return timestamp;
   const format = new Intl.RelativeTimeFormat(language === 'zh' ? 'zh-CN' : 'en', { numeric: 'auto', style: 'short' });
-  for (const [unit, size] of UNITS) if (Math.abs(seconds) >= size || unit === 'second') return format.format(Math.trunc(seconds / size), unit);
+  for (const [unit, size] of UNITS)
+    if (Math.abs(seconds) >= size || unit === 'second') return format.format(Math.trunc(seconds / size), unit);
   return timestamp;
 }
 
@@ -64,7 +65,11 @@ export function Cell({ value, format, language }: { value: string | number | und
     case 'status':
       return <StatusLabel value={String(value)} />;
     case 'age':
-      return <time dateTime={String(value)} title={String(value)}>{relativeTime(String(value), language)}</time>;
+      return (
+        <time dateTime={String(value)} title={String(value)}>
+          {relativeTime(String(value), language)}
+        </time>
+      );
     case 'mono':
       return <span className="canopy-mono">{value}</span>;
     default:

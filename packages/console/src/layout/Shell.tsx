@@ -53,14 +53,26 @@ export function LanguageSwitch() {
       onSelect={() => setOpen(false)}
       popperProps={{ position: 'right' }}
       toggle={(ref) => (
-        <MenuToggle ref={ref} variant="plainText" aria-label={t('shell.language')} onClick={() => setOpen(!open)} isExpanded={open} data-testid="language-toggle">
+        <MenuToggle
+          ref={ref}
+          variant="plainText"
+          aria-label={t('shell.language')}
+          onClick={() => setOpen(!open)}
+          isExpanded={open}
+          data-testid="language-toggle"
+        >
           {current.label}
         </MenuToggle>
       )}
     >
       <DropdownList>
         {LANGUAGES.map((l) => (
-          <DropdownItem key={l.code} lang={l.htmlLang} onClick={() => setLanguage(l.code as LanguageCode)} isSelected={l.code === current.code}>
+          <DropdownItem
+            key={l.code}
+            lang={l.htmlLang}
+            onClick={() => setLanguage(l.code as LanguageCode)}
+            isSelected={l.code === current.code}
+          >
             {l.label}
           </DropdownItem>
         ))}
@@ -76,7 +88,9 @@ export function ThemeSwitch() {
 }
 
 async function downloadKubeconfig(username: string): Promise<void> {
-  const response = await send(`/kapis/resources.kubesphere.io/v1alpha2/users/${encodeURIComponent(username)}/kubeconfig`, { headers: { accept: 'text/plain' } });
+  const response = await send(`/kapis/resources.kubesphere.io/v1alpha2/users/${encodeURIComponent(username)}/kubeconfig`, {
+    headers: { accept: 'text/plain' },
+  });
   const blob = new Blob([await response.text()], { type: 'application/yaml' });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -101,7 +115,14 @@ function UserMenu() {
       onSelect={() => setOpen(false)}
       popperProps={{ position: 'right' }}
       toggle={(ref) => (
-        <MenuToggle ref={ref} variant="plainText" onClick={() => setOpen(!open)} isExpanded={open} aria-label={t('shell.userMenu', { name })} data-testid="user-menu">
+        <MenuToggle
+          ref={ref}
+          variant="plainText"
+          onClick={() => setOpen(!open)}
+          isExpanded={open}
+          aria-label={t('shell.userMenu', { name })}
+          data-testid="user-menu"
+        >
           {name}
         </MenuToggle>
       )}
@@ -149,8 +170,14 @@ function LevelHeader({ scope }: { scope: Scope }) {
     title = t('levels.project');
     name = scope.namespace ?? '';
     up = scope.workspace
-      ? { to: `/workspaces/${encodeURIComponent(scope.workspace)}/projects`, label: t('levels.backToWorkspace', { name: scope.workspace }) }
-      : { to: `/clusters/${encodeURIComponent(scope.cluster)}/projects`, label: t('levels.backToCluster', { name: scope.cluster }) };
+      ? {
+          to: `/workspaces/${encodeURIComponent(scope.workspace)}/projects`,
+          label: t('levels.backToWorkspace', { name: scope.workspace }),
+        }
+      : {
+          to: `/clusters/${encodeURIComponent(scope.cluster)}/projects`,
+          label: t('levels.backToCluster', { name: scope.cluster }),
+        };
   }
   return (
     <div className="canopy-level" data-testid="level-header">
@@ -186,7 +213,12 @@ function LevelNav({ scope }: { scope: Scope }) {
       <NavList>
         {navigation[scope.level].map((entry) =>
           isGroup(entry) ? (
-            <NavExpandable key={entry.group} title={translateKey(entry.title)} isExpanded isActive={entry.entries.some((e) => isActive(e.page))}>
+            <NavExpandable
+              key={entry.group}
+              title={translateKey(entry.title)}
+              isExpanded
+              isActive={entry.entries.some((e) => isActive(e.page))}
+            >
               {entry.entries.map((e) => item(e.page, e.title))}
             </NavExpandable>
           ) : (
@@ -206,7 +238,12 @@ export function Shell({ children }: { children?: ReactNode }) {
     <Masthead>
       <MastheadMain>
         <MastheadToggle>
-          <PageToggleButton isHamburgerButton isSidebarOpen={sidebarOpen} onSidebarToggle={() => setSidebarOpen(!sidebarOpen)} aria-label={t('shell.toggleNavigation')} />
+          <PageToggleButton
+            isHamburgerButton
+            isSidebarOpen={sidebarOpen}
+            onSidebarToggle={() => setSidebarOpen(!sidebarOpen)}
+            aria-label={t('shell.toggleNavigation')}
+          />
         </MastheadToggle>
         <MastheadBrand>
           <MastheadLogo component={(props: object) => <Link {...props} to="/" />}>
@@ -252,7 +289,13 @@ export function Shell({ children }: { children?: ReactNode }) {
     </PageSidebar>
   );
   return (
-    <Page masthead={masthead} sidebar={sidebar} isContentFilled skipToContent={<SkipToContent href="#main">{t('shell.skipToContent')}</SkipToContent>} mainContainerId="main">
+    <Page
+      masthead={masthead}
+      sidebar={sidebar}
+      isContentFilled
+      skipToContent={<SkipToContent href="#main">{t('shell.skipToContent')}</SkipToContent>}
+      mainContainerId="main"
+    >
       {children ?? <Outlet />}
     </Page>
   );

@@ -29,7 +29,11 @@ export const navigation: Record<Level, NavItem[]> = {
     {
       group: 'access',
       title: 'nav.accessControl',
-      entries: [entry('access/workspaces', 'nav.workspaces'), entry('access/users', 'nav.users'), entry('access/roles', 'nav.platformRoles')],
+      entries: [
+        entry('access/workspaces', 'nav.workspaces'),
+        entry('access/users', 'nav.users'),
+        entry('access/roles', 'nav.platformRoles'),
+      ],
     },
   ],
   cluster: [
@@ -39,7 +43,13 @@ export const navigation: Record<Level, NavItem[]> = {
     {
       group: 'workloads',
       title: 'nav.workloads',
-      entries: [entry('deployments', 'kinds.deployments'), entry('statefulsets', 'kinds.statefulsets'), entry('daemonsets', 'kinds.daemonsets'), entry('jobs', 'kinds.jobs'), entry('cronjobs', 'kinds.cronjobs')],
+      entries: [
+        entry('deployments', 'kinds.deployments'),
+        entry('statefulsets', 'kinds.statefulsets'),
+        entry('daemonsets', 'kinds.daemonsets'),
+        entry('jobs', 'kinds.jobs'),
+        entry('cronjobs', 'kinds.cronjobs'),
+      ],
     },
     entry('pods', 'nav.pods'),
     entry('services', 'nav.services'),
@@ -47,24 +57,44 @@ export const navigation: Record<Level, NavItem[]> = {
     {
       group: 'configuration',
       title: 'nav.configuration',
-      entries: [entry('secrets', 'kinds.secrets'), entry('configmaps', 'kinds.configmaps'), entry('serviceaccounts', 'kinds.serviceaccounts')],
+      entries: [
+        entry('secrets', 'kinds.secrets'),
+        entry('configmaps', 'kinds.configmaps'),
+        entry('serviceaccounts', 'kinds.serviceaccounts'),
+      ],
     },
     entry('customresourcedefinitions', 'nav.crds'),
     {
       group: 'storage',
       title: 'nav.storage',
-      entries: [entry('persistentvolumeclaims', 'kinds.persistentvolumeclaims'), entry('persistentvolumes', 'kinds.persistentvolumes'), entry('storageclasses', 'kinds.storageclasses')],
+      entries: [
+        entry('persistentvolumeclaims', 'kinds.persistentvolumeclaims'),
+        entry('persistentvolumes', 'kinds.persistentvolumes'),
+        entry('storageclasses', 'kinds.storageclasses'),
+      ],
     },
     { group: 'settings', title: 'nav.clusterSettings', entries: [entry('members', 'nav.members'), entry('roles', 'nav.roles')] },
   ],
   workspace: [
     entry('overview', 'nav.overview'),
     entry('projects', 'nav.projects'),
-    { group: 'settings', title: 'nav.workspaceSettings', entries: [entry('quota', 'nav.quota'), entry('members', 'nav.members'), entry('roles', 'nav.roles')] },
+    {
+      group: 'settings',
+      title: 'nav.workspaceSettings',
+      entries: [entry('quota', 'nav.quota'), entry('members', 'nav.members'), entry('roles', 'nav.roles')],
+    },
   ],
   project: [
     entry('overview', 'nav.overview'),
-    { group: 'workloads', title: 'nav.workloads', entries: [entry('deployments', 'kinds.deployments'), entry('statefulsets', 'kinds.statefulsets'), entry('daemonsets', 'kinds.daemonsets')] },
+    {
+      group: 'workloads',
+      title: 'nav.workloads',
+      entries: [
+        entry('deployments', 'kinds.deployments'),
+        entry('statefulsets', 'kinds.statefulsets'),
+        entry('daemonsets', 'kinds.daemonsets'),
+      ],
+    },
     entry('services', 'nav.services'),
     { group: 'jobs', title: 'nav.jobs', entries: [entry('jobs', 'kinds.jobs'), entry('cronjobs', 'kinds.cronjobs')] },
     entry('ingresses', 'nav.ingresses'),
@@ -73,7 +103,11 @@ export const navigation: Record<Level, NavItem[]> = {
     {
       group: 'configuration',
       title: 'nav.configuration',
-      entries: [entry('secrets', 'kinds.secrets'), entry('configmaps', 'kinds.configmaps'), entry('serviceaccounts', 'kinds.serviceaccounts')],
+      entries: [
+        entry('secrets', 'kinds.secrets'),
+        entry('configmaps', 'kinds.configmaps'),
+        entry('serviceaccounts', 'kinds.serviceaccounts'),
+      ],
     },
     { group: 'settings', title: 'nav.projectSettings', entries: [entry('members', 'nav.members'), entry('roles', 'nav.roles')] },
   ],

@@ -19,7 +19,16 @@ interface ApiGroupList {
 }
 
 /** Groups searched first for a bare plural, as kubectl resolves short names: built-in kinds win. */
-const GROUP_PRIORITY = ['', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'policy', 'storage.k8s.io', 'rbac.authorization.k8s.io'];
+const GROUP_PRIORITY = [
+  '',
+  'apps',
+  'batch',
+  'autoscaling',
+  'networking.k8s.io',
+  'policy',
+  'storage.k8s.io',
+  'rbac.authorization.k8s.io',
+];
 
 const cache = new Map<string, Promise<unknown>>();
 function cached<T>(path: string): Promise<T> {
@@ -45,9 +54,16 @@ async function resourcesOf(cluster: string, group: string, version: string): Pro
 
 async function crdColumns(cluster: string, plural: string, group: string, version: string): Promise<Column[]> {
   try {
-    const crd = await cached<K8sObject>(`${clusterPrefix(cluster)}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.${group}`);
+    const crd = await cached<K8sObject>(
+      `${clusterPrefix(cluster)}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.${group}`,
+    );
     const served = ((crd.spec?.versions ?? []) as any[]).find((v) => v.name === version);
-    const printer = (served?.additionalPrinterColumns ?? crd.spec?.additionalPrinterColumns ?? []) as { name: string; jsonPath: string; type?: string; priority?: number }[];
+    const printer = (served?.additionalPrinterColumns ?? crd.spec?.additionalPrinterColumns ?? []) as {
+      name: string;
+      jsonPath: string;
+      type?: string;
+      priority?: number;
+    }[];
     return printer
       .filter((c) => !c.priority && c.jsonPath !== '.metadata.creationTimestamp')
       .map((c, i) => ({
@@ -63,7 +79,13 @@ async function crdColumns(cluster: string, plural: string, group: string, versio
   }
 }
 
-function discoveredModel(key: string, group: string, version: string, resource: ApiResourceList['resources'][number], columns: Column[]): ResourceModel {
+function discoveredModel(
+  key: string,
+  group: string,
+  version: string,
+  resource: ApiResourceList['resources'][number],
+  columns: Column[],
+): ResourceModel {
   return {
     key,
     group,
@@ -97,13 +119,15 @@ export async function resolveModel(key: string, cluster = 'host'): Promise<Resou
   } else {
     candidates.push({ group: '', version: 'v1' });
     const rank = (name: string) => (GROUP_PRIORITY.includes(name) ? GROUP_PRIORITY.indexOf(name) : GROUP_PRIORITY.length);
-    for (const g of [...groups.groups].sort((a, b) => rank(a.name) - rank(b.name))) candidates.push({ group: g.name, version: g.preferredVersion.version });
+    for (const g of [...groups.groups].sort((a, b) => rank(a.name) - rank(b.name)))
+      candidates.push({ group: g.name, version: g.preferredVersion.version });
   }
   for (const { group, version } of candidates) {
     const list = await resourcesOf(cluster, group, version);
     const resource = list?.resources.find((r) => r.name === plural);
     if (!resource) continue;
-    const columns = group && group.includes('.') && !group.endsWith('.k8s.io') ? await crdColumns(cluster, plural, group, version) : [];
+    const columns =
+      group && group.includes('.') && !group.endsWith('.k8s.io') ? await crdColumns(cluster, plural, group, version) : [];
     return discoveredModel(key, group, version, resource, columns);
   }
   return undefined;

@@ -14,7 +14,8 @@ function parse(path: string): Step[] | undefined {
     else if ((m = /^\['([^']+)'\]/.exec(rest))) steps.push({ field: m[1] });
     else if ((m = /^\[(\d+)\]/.exec(rest))) steps.push({ index: Number(m[1]) });
     else if ((m = /^\[\*\]/.exec(rest))) steps.push({ all: true });
-    else if ((m = /^\[\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*==\s*["']([^"']*)["']\)\]/.exec(rest))) steps.push({ filter: { path: m[1].slice(1).split('.'), value: m[2] } });
+    else if ((m = /^\[\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*==\s*["']([^"']*)["']\)\]/.exec(rest)))
+      steps.push({ filter: { path: m[1].slice(1).split('.'), value: m[2] } });
     else return undefined;
     rest = rest.slice(m[0].length);
   }

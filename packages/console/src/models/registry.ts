@@ -18,14 +18,27 @@ export function clusterPrefix(cluster: string): string {
 export function projectBase(scope: Scope, namespace: string): string {
   const cluster = encodeURIComponent(scope.cluster || 'host');
   const ns = encodeURIComponent(namespace);
-  return scope.workspace ? `/workspaces/${encodeURIComponent(scope.workspace)}/clusters/${cluster}/projects/${ns}` : `/clusters/${cluster}/projects/${ns}`;
+  return scope.workspace
+    ? `/workspaces/${encodeURIComponent(scope.workspace)}/clusters/${cluster}/projects/${ns}`
+    : `/clusters/${cluster}/projects/${ns}`;
 }
 
 // --- column helpers ---------------------------------------------------------------------------
 
-const text = (id: string, title: string, value: (o: K8sObject) => string | number | undefined, format: Column['format'] = 'text'): Column => ({ id, title, value, format });
-const status = (value: (o: K8sObject) => string | undefined): Column => ({ id: 'status', title: 'columns.status', value, format: 'status' });
-const condition = (o: K8sObject, type: string): string | undefined => (o.status?.conditions ?? []).find((c: any) => c.type === type)?.status;
+const text = (
+  id: string,
+  title: string,
+  value: (o: K8sObject) => string | number | undefined,
+  format: Column['format'] = 'text',
+): Column => ({ id, title, value, format });
+const status = (value: (o: K8sObject) => string | undefined): Column => ({
+  id: 'status',
+  title: 'columns.status',
+  value,
+  format: 'status',
+});
+const condition = (o: K8sObject, type: string): string | undefined =>
+  (o.status?.conditions ?? []).find((c: any) => c.type === type)?.status;
 const count = (v: unknown): number => (v && typeof v === 'object' ? Object.keys(v).length : 0);
 const replicas = (o: K8sObject, ready = 'readyReplicas') => `${o.status?.[ready] ?? 0}/${o.spec?.replicas ?? 0}`;
 const images = (o: K8sObject) => ((o.spec?.template?.spec?.containers ?? []) as any[]).map((c) => c.image).join(', ');
@@ -40,7 +53,9 @@ function workloadStatus(o: K8sObject, desired: number, ready: number): string {
 export function podStatus(o: K8sObject): string {
   if (o.metadata.deletionTimestamp) return 'Terminating';
   const waiting = ((o.status?.containerStatuses ?? []) as any[]).find((c) => c.state?.waiting?.reason)?.state.waiting.reason;
-  const terminated = ((o.status?.containerStatuses ?? []) as any[]).find((c) => c.state?.terminated?.reason && o.status?.phase !== 'Succeeded')?.state.terminated.reason;
+  const terminated = ((o.status?.containerStatuses ?? []) as any[]).find(
+    (c) => c.state?.terminated?.reason && o.status?.phase !== 'Succeeded',
+  )?.state.terminated.reason;
   return waiting ?? terminated ?? o.status?.reason ?? o.status?.phase ?? 'Pending';
 }
 
@@ -66,7 +81,13 @@ const selectedPods = {
   model: 'pods',
   query: (o: K8sObject) => {
     const labels = o.spec?.selector?.matchLabels as Record<string, string> | undefined;
-    return labels && Object.keys(labels).length ? { labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') } : undefined;
+    return labels && Object.keys(labels).length
+      ? {
+          labelSelector: Object.entries(labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        }
+      : undefined;
   },
 };
 
@@ -94,7 +115,9 @@ export const models: ResourceModel[] = [
         const statuses = (o.status?.containerStatuses ?? []) as any[];
         return `${statuses.filter((c) => c.ready).length}/${(o.spec?.containers ?? []).length}`;
       }),
-      text('restarts', 'columns.restarts', (o) => ((o.status?.containerStatuses ?? []) as any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0)),
+      text('restarts', 'columns.restarts', (o) =>
+        ((o.status?.containerStatuses ?? []) as any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+      ),
       text('node', 'columns.node', (o) => o.spec?.nodeName),
       text('podIP', 'columns.podIP', (o) => o.status?.podIP, 'mono'),
     ],
@@ -116,7 +139,11 @@ export const models: ResourceModel[] = [
     module: 'deployments',
     scalable: true,
     actions: ['scale', 'editYaml', 'delete'],
-    columns: [status((o) => workloadStatus(o, o.spec?.replicas ?? 0, o.status?.availableReplicas ?? 0)), text('replicas', 'columns.replicas', (o) => replicas(o, 'availableReplicas')), text('images', 'columns.images', images, 'mono')],
+    columns: [
+      status((o) => workloadStatus(o, o.spec?.replicas ?? 0, o.status?.availableReplicas ?? 0)),
+      text('replicas', 'columns.replicas', (o) => replicas(o, 'availableReplicas')),
+      text('images', 'columns.images', images, 'mono'),
+    ],
     relations: [{ model: 'replicasets', query: (o) => ({ ownerReference: o.metadata.uid ?? '' }) }, selectedPods],
   }),
   model({
@@ -129,7 +156,11 @@ export const models: ResourceModel[] = [
     module: 'statefulsets',
     scalable: true,
     actions: ['scale', 'editYaml', 'delete'],
-    columns: [status((o) => workloadStatus(o, o.spec?.replicas ?? 0, o.status?.readyReplicas ?? 0)), text('replicas', 'columns.replicas', (o) => replicas(o)), text('images', 'columns.images', images, 'mono')],
+    columns: [
+      status((o) => workloadStatus(o, o.spec?.replicas ?? 0, o.status?.readyReplicas ?? 0)),
+      text('replicas', 'columns.replicas', (o) => replicas(o)),
+      text('images', 'columns.images', images, 'mono'),
+    ],
     relations: [ownedPods],
   }),
   model({
@@ -155,7 +186,10 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.replicasets',
     module: 'deployments',
-    columns: [text('replicas', 'columns.replicas', (o) => replicas(o)), text('revision', 'columns.revision', (o) => o.metadata.annotations?.['deployment.kubernetes.io/revision'])],
+    columns: [
+      text('replicas', 'columns.replicas', (o) => replicas(o)),
+      text('revision', 'columns.revision', (o) => o.metadata.annotations?.['deployment.kubernetes.io/revision']),
+    ],
     relations: [ownedPods],
   }),
   model({
@@ -167,7 +201,15 @@ export const models: ResourceModel[] = [
     title: 'kinds.jobs',
     module: 'jobs',
     columns: [
-      status((o) => (condition(o, 'Complete') === 'True' ? 'Completed' : condition(o, 'Failed') === 'True' ? 'Failed' : o.spec?.suspend ? 'Suspended' : 'Running')),
+      status((o) =>
+        condition(o, 'Complete') === 'True'
+          ? 'Completed'
+          : condition(o, 'Failed') === 'True'
+            ? 'Failed'
+            : o.spec?.suspend
+              ? 'Suspended'
+              : 'Running',
+      ),
       text('completions', 'columns.completions', (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}`),
     ],
     relations: [ownedPods],
@@ -199,7 +241,12 @@ export const models: ResourceModel[] = [
     columns: [
       text('type', 'columns.type', (o) => o.spec?.type),
       text('clusterIP', 'columns.clusterIP', (o) => o.spec?.clusterIP, 'mono'),
-      text('ports', 'columns.ports', (o) => ((o.spec?.ports ?? []) as any[]).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(', '), 'mono'),
+      text(
+        'ports',
+        'columns.ports',
+        (o) => ((o.spec?.ports ?? []) as any[]).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(', '),
+        'mono',
+      ),
     ],
     relations: [{ model: 'pods', query: (o) => (o.spec?.selector ? { serviceName: o.metadata.name } : undefined) }],
   }),
@@ -214,7 +261,12 @@ export const models: ResourceModel[] = [
     columns: [
       text('class', 'columns.class', (o) => o.spec?.ingressClassName),
       text('hosts', 'columns.hosts', (o) => ((o.spec?.rules ?? []) as any[]).map((r) => r.host ?? '*').join(', ')),
-      text('address', 'columns.address', (o) => ((o.status?.loadBalancer?.ingress ?? []) as any[]).map((i) => i.ip ?? i.hostname).join(', '), 'mono'),
+      text(
+        'address',
+        'columns.address',
+        (o) => ((o.status?.loadBalancer?.ingress ?? []) as any[]).map((i) => i.ip ?? i.hostname).join(', '),
+        'mono',
+      ),
     ],
   }),
   model({
@@ -274,7 +326,9 @@ export const models: ResourceModel[] = [
     columns: [
       status((o) => o.status?.phase),
       text('capacity', 'columns.capacity', (o) => o.spec?.capacity?.storage),
-      text('claim', 'columns.claim', (o) => (o.spec?.claimRef ? `${o.spec.claimRef.namespace}/${o.spec.claimRef.name}` : undefined)),
+      text('claim', 'columns.claim', (o) =>
+        o.spec?.claimRef ? `${o.spec.claimRef.namespace}/${o.spec.claimRef.name}` : undefined,
+      ),
       text('storageClass', 'columns.storageClass', (o) => o.spec?.storageClassName),
     ],
   }),
@@ -289,7 +343,9 @@ export const models: ResourceModel[] = [
     columns: [
       text('provisioner', 'columns.provisioner', (o) => o.provisioner, 'mono'),
       text('reclaimPolicy', 'columns.reclaimPolicy', (o) => o.reclaimPolicy),
-      text('default', 'columns.default', (o) => (o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? '✓' : '')),
+      text('default', 'columns.default', (o) =>
+        o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? '✓' : '',
+      ),
     ],
   }),
   model({
@@ -303,7 +359,12 @@ export const models: ResourceModel[] = [
     columns: [
       status((o) => (o.spec?.unschedulable ? 'Unschedulable' : condition(o, 'Ready') === 'True' ? 'Ready' : 'NotReady')),
       text('roles', 'columns.roles', nodeRoles),
-      text('internalIP', 'columns.internalIP', (o) => ((o.status?.addresses ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address, 'mono'),
+      text(
+        'internalIP',
+        'columns.internalIP',
+        (o) => ((o.status?.addresses ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address,
+        'mono',
+      ),
       text('version', 'columns.version', (o) => o.status?.nodeInfo?.kubeletVersion),
       text('cpu', 'columns.cpu', (o) => o.status?.allocatable?.cpu),
       text('memory', 'columns.memory', (o) => o.status?.allocatable?.memory),
@@ -320,9 +381,16 @@ export const models: ResourceModel[] = [
     title: 'kinds.projects',
     module: 'projects',
     actions: ['editYaml', 'delete'],
-    columns: [status((o) => o.status?.phase), text('workspace', 'columns.workspace', (o) => o.metadata.labels?.['kubesphere.io/workspace'])],
-    listQuery: (scope) => (scope.level === 'workspace' && scope.workspace ? { labelSelector: `kubesphere.io/workspace=${scope.workspace}` } : ({} as Record<string, string>)),
-    href: (o, scope) => `${projectBase({ ...scope, workspace: scope.workspace ?? o.metadata.labels?.['kubesphere.io/workspace'] }, o.metadata.name)}/overview`,
+    columns: [
+      status((o) => o.status?.phase),
+      text('workspace', 'columns.workspace', (o) => o.metadata.labels?.['kubesphere.io/workspace']),
+    ],
+    listQuery: (scope) =>
+      scope.level === 'workspace' && scope.workspace
+        ? { labelSelector: `kubesphere.io/workspace=${scope.workspace}` }
+        : ({} as Record<string, string>),
+    href: (o, scope) =>
+      `${projectBase({ ...scope, workspace: scope.workspace ?? o.metadata.labels?.['kubesphere.io/workspace'] }, o.metadata.name)}/overview`,
   }),
   model({
     key: 'customresourcedefinitions',
@@ -337,9 +405,19 @@ export const models: ResourceModel[] = [
       text('kind', 'columns.kind', (o) => o.spec?.names?.kind),
       text('group', 'columns.group', (o) => o.spec?.group, 'mono'),
       text('scope', 'columns.scope', (o) => o.spec?.scope),
-      text('versions', 'columns.versions', (o) => ((o.spec?.versions ?? []) as any[]).filter((v) => v.served).map((v) => v.name).join(', ')),
+      text('versions', 'columns.versions', (o) =>
+        ((o.spec?.versions ?? []) as any[])
+          .filter((v) => v.served)
+          .map((v) => v.name)
+          .join(', '),
+      ),
     ],
-    links: [{ title: 'detail.instances', href: (o, scope) => `/clusters/${encodeURIComponent(scope.cluster)}/${o.spec?.names?.plural}.${o.spec?.group}` }],
+    links: [
+      {
+        title: 'detail.instances',
+        href: (o, scope) => `/clusters/${encodeURIComponent(scope.cluster)}/${o.spec?.names?.plural}.${o.spec?.group}`,
+      },
+    ],
   }),
   model({
     key: 'users',
@@ -371,7 +449,10 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.workspaces',
     module: 'workspaces',
-    columns: [text('manager', 'columns.manager', (o) => o.spec?.template?.spec?.manager), text('description', 'columns.description', description)],
+    columns: [
+      text('manager', 'columns.manager', (o) => o.spec?.template?.spec?.manager),
+      text('description', 'columns.description', description),
+    ],
     listPaths: () => [`${TENANT_API}/workspacetemplates`, `${RESOURCES_API}/workspacetemplates`],
     href: (o) => `/workspaces/${encodeURIComponent(o.metadata.name)}/overview`,
   }),
@@ -409,8 +490,10 @@ export const models: ResourceModel[] = [
     title: 'kinds.workspaceRoles',
     module: 'roles',
     columns: roleColumns,
-    listQuery: (scope) => (scope.workspace ? { labelSelector: `kubesphere.io/workspace=${scope.workspace}` } : ({} as Record<string, string>)),
-    href: (o, scope) => `/workspaces/${encodeURIComponent(scope.workspace ?? o.metadata.labels?.['kubesphere.io/workspace'] ?? '')}/roles/${encodeURIComponent(o.metadata.name)}`,
+    listQuery: (scope) =>
+      scope.workspace ? { labelSelector: `kubesphere.io/workspace=${scope.workspace}` } : ({} as Record<string, string>),
+    href: (o, scope) =>
+      `/workspaces/${encodeURIComponent(scope.workspace ?? o.metadata.labels?.['kubesphere.io/workspace'] ?? '')}/roles/${encodeURIComponent(o.metadata.name)}`,
   }),
   model({
     key: 'roles',
@@ -467,7 +550,9 @@ export const models: ResourceModel[] = [
     actions: [],
     watch: false,
     columns: memberColumns('iam.kubesphere.io/role'),
-    listPaths: (scope) => [`${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers`],
+    listPaths: (scope) => [
+      `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers`,
+    ],
     getPath: (name) => `${IAM_API}/users/${encodeURIComponent(name)}`,
     href: (o) => `/access/users/${encodeURIComponent(o.metadata.name)}`,
   }),
@@ -475,7 +560,11 @@ export const models: ResourceModel[] = [
 
 const byKey = new Map(models.map((m) => [m.key, m]));
 /** URL keys that name the same model (kubectl's plural and KubeSphere's console name). */
-const aliases: Record<string, string> = { namespaces: 'projects', workspacetemplates: 'workspaces', crds: 'customresourcedefinitions' };
+const aliases: Record<string, string> = {
+  namespaces: 'projects',
+  workspacetemplates: 'workspaces',
+  crds: 'customresourcedefinitions',
+};
 
 export function registeredModel(key: string): ResourceModel | undefined {
   return byKey.get(aliases[key] ?? key);

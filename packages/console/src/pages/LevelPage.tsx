@@ -34,7 +34,11 @@ export function LevelPage() {
   if (!model.data) return <NotFound detail={t('states.unknownResource', { resource: page })} />;
   return (
     <Suspense fallback={<Loading />}>
-      <ResourceList key={`${scope.level}/${model.data.key}/${scope.namespace ?? ''}/${scope.workspace ?? ''}`} model={model.data} scope={scope} />
+      <ResourceList
+        key={`${scope.level}/${model.data.key}/${scope.namespace ?? ''}/${scope.workspace ?? ''}`}
+        model={model.data}
+        scope={scope}
+      />
     </Suspense>
   );
 }

@@ -45,7 +45,13 @@ function CountCard({ spec, scope }: { spec: CountSpec; scope: Scope }) {
     refetchInterval: 15_000,
   });
   const title = spec.title ?? modelTitle(model);
-  const value = count.isLoading ? '…' : count.isError ? (isApiError(count.error) && count.error.forbidden ? t('overview.noAccess') : '—') : String(count.data);
+  const value = count.isLoading
+    ? '…'
+    : count.isError
+      ? isApiError(count.error) && count.error.forbidden
+        ? t('overview.noAccess')
+        : '—'
+      : String(count.data);
   return (
     <Card isCompact component="div">
       <CardTitle>
@@ -99,7 +105,10 @@ function Header({ title, name }: { title: string; name: string }) {
 export function ClusterOverview() {
   const { t, i18n } = useTranslation();
   const scope = useScope();
-  const version = useQuery({ queryKey: ['version', scope.cluster], queryFn: () => api<{ gitVersion: string; platform?: string }>(`${clusterPrefix(scope.cluster)}/version`) });
+  const version = useQuery({
+    queryKey: ['version', scope.cluster],
+    queryFn: () => api<{ gitVersion: string; platform?: string }>(`${clusterPrefix(scope.cluster)}/version`),
+  });
   return (
     <>
       <Header title={t('overview.cluster')} name={scope.cluster} />
@@ -152,7 +161,10 @@ export function WorkspaceOverview() {
             facts={[
               [t('columns.manager'), workspace.data?.spec?.template?.spec?.manager],
               [t('columns.description'), workspace.data?.metadata.annotations?.['kubesphere.io/description']],
-              [t('columns.created'), <Cell key="c" value={workspace.data?.metadata.creationTimestamp} format="age" language={i18n.language} />],
+              [
+                t('columns.created'),
+                <Cell key="c" value={workspace.data?.metadata.creationTimestamp} format="age" language={i18n.language} />,
+              ],
             ]}
           />
         )}
@@ -173,7 +185,10 @@ export function ProjectOverview() {
   const { t, i18n } = useTranslation();
   const scope = useScope();
   const ns = scope.namespace ?? '';
-  const namespace = useQuery({ queryKey: ['namespace', scope.cluster, ns], queryFn: () => api<K8sObject>(`${clusterPrefix(scope.cluster)}/api/v1/namespaces/${encodeURIComponent(ns)}`) });
+  const namespace = useQuery({
+    queryKey: ['namespace', scope.cluster, ns],
+    queryFn: () => api<K8sObject>(`${clusterPrefix(scope.cluster)}/api/v1/namespaces/${encodeURIComponent(ns)}`),
+  });
   return (
     <>
       <Header title={t('overview.project')} name={ns} />
@@ -187,7 +202,10 @@ export function ProjectOverview() {
             facts={[
               [t('columns.status'), namespace.data?.status?.phase && <StatusLabel value={namespace.data.status.phase} />],
               [t('columns.workspace'), namespace.data?.metadata.labels?.['kubesphere.io/workspace']],
-              [t('columns.created'), <Cell key="c" value={namespace.data?.metadata.creationTimestamp} format="age" language={i18n.language} />],
+              [
+                t('columns.created'),
+                <Cell key="c" value={namespace.data?.metadata.creationTimestamp} format="age" language={i18n.language} />,
+              ],
             ]}
           />
         )}

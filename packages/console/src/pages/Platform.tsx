@@ -131,7 +131,10 @@ export function WorkspaceQuota() {
   const ws = scope.workspace ?? '';
   const quota = useQuery({
     queryKey: ['workspace-quota', ws],
-    queryFn: () => api<K8sObject>(`/kapis/tenant.kubesphere.io/v1beta1/workspaces/${encodeURIComponent(ws)}/resourcequotas/${encodeURIComponent(ws)}`),
+    queryFn: () =>
+      api<K8sObject>(
+        `/kapis/tenant.kubesphere.io/v1beta1/workspaces/${encodeURIComponent(ws)}/resourcequotas/${encodeURIComponent(ws)}`,
+      ),
     retry: false,
   });
   let body;

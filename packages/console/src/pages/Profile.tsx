@@ -2,7 +2,18 @@
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLocation } from 'react-router';
-import { Alert, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, PageSection, Title } from '@patternfly/react-core';
+import {
+  Alert,
+  Card,
+  CardBody,
+  CardTitle,
+  DescriptionList,
+  DescriptionListDescription,
+  DescriptionListGroup,
+  DescriptionListTerm,
+  PageSection,
+  Title,
+} from '@patternfly/react-core';
 import { GLOBAL_ROLE_ANNOTATION, useCurrentUser } from '../api/user';
 import { Cell, StatusLabel } from '../components/format';
 import { ErrorState, Loading } from '../components/States';

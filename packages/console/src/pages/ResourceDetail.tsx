@@ -51,7 +51,11 @@ function MapLabels({ map }: { map?: Record<string, string> }) {
   const entries = Object.entries(map ?? {});
   if (!entries.length) return <span className="canopy-muted">—</span>;
   return (
-    <LabelGroup numLabels={10} expandedText={t('detail.showLess')} collapsedText={t('detail.showMore', { count: entries.length - 10 })}>
+    <LabelGroup
+      numLabels={10}
+      expandedText={t('detail.showLess')}
+      collapsedText={t('detail.showMore', { count: entries.length - 10 })}
+    >
       {entries.map(([k, v]) => (
         <Label key={k} isCompact textMaxWidth="40ch">
           {v ? `${k}=${v}` : k}
@@ -108,7 +112,11 @@ function Overview({ model, scope, object }: { model: ResourceModel; scope: Scope
                 const text = `${o.kind} ${o.name}`;
                 return (
                   <div key={o.uid}>
-                    {owner ? <Link to={detailHref(owner, scope, { metadata: { name: o.name, namespace: m.namespace } })}>{text}</Link> : text}
+                    {owner ? (
+                      <Link to={detailHref(owner, scope, { metadata: { name: o.name, namespace: m.namespace } })}>{text}</Link>
+                    ) : (
+                      text
+                    )}
                   </div>
                 );
               })}
@@ -132,7 +140,11 @@ function Overview({ model, scope, object }: { model: ResourceModel; scope: Scope
         <DescriptionListGroup>
           <DescriptionListTerm>{t('detail.annotations')}</DescriptionListTerm>
           <DescriptionListDescription>
-            <MapLabels map={Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'))} />
+            <MapLabels
+              map={Object.fromEntries(
+                Object.entries(m.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'),
+              )}
+            />
           </DescriptionListDescription>
         </DescriptionListGroup>
       </DescriptionList>
@@ -178,10 +190,16 @@ function Events({ object, cluster }: { object: K8sObject; cluster: string }) {
   const ns = object.metadata.namespace;
   const selector = `involvedObject.uid=${object.metadata.uid}`;
   const path = `${clusterPrefix(cluster)}/api/v1${ns ? `/namespaces/${encodeURIComponent(ns)}` : ''}/events?fieldSelector=${encodeURIComponent(selector)}`;
-  const events = useQuery({ queryKey: ['events', cluster, object.metadata.uid], queryFn: () => api<{ items: any[] }>(path), refetchInterval: 10_000 });
+  const events = useQuery({
+    queryKey: ['events', cluster, object.metadata.uid],
+    queryFn: () => api<{ items: any[] }>(path),
+    refetchInterval: 10_000,
+  });
   if (events.isLoading) return <Loading />;
   if (events.isError) return <ErrorState error={events.error} />;
-  const items = [...(events.data?.items ?? [])].sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')));
+  const items = [...(events.data?.items ?? [])].sort((a, b) =>
+    String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')),
+  );
   if (!items.length) return <p className="canopy-muted canopy-gap-top">{t('detail.noEvents')}</p>;
   return (
     <Table aria-label={t('detail.events')} variant="compact" gridBreakPoint="">
@@ -197,7 +215,15 @@ function Events({ object, cluster }: { object: K8sObject; cluster: string }) {
       <Tbody>
         {items.map((e) => (
           <Tr key={e.metadata.uid ?? e.metadata.name}>
-            <Td>{e.type === 'Warning' ? <Label color="orange" isCompact>{t('status.Warning')}</Label> : t('status.Normal')}</Td>
+            <Td>
+              {e.type === 'Warning' ? (
+                <Label color="orange" isCompact>
+                  {t('status.Warning')}
+                </Label>
+              ) : (
+                t('status.Normal')
+              )}
+            </Td>
             <Td>{e.reason}</Td>
             <Td>{e.message}</Td>
             <Td>{e.count ?? 1}</Td>
@@ -230,7 +256,13 @@ function Related({ model, scope, object }: { model: ResourceModel; scope: Scope;
 }
 
 /** Keeps the object's query current through a watch on its name. */
-function useLiveObject(model: ResourceModel | undefined, scope: Scope, namespace: string | undefined, name: string, enabled: boolean): boolean {
+function useLiveObject(
+  model: ResourceModel | undefined,
+  scope: Scope,
+  namespace: string | undefined,
+  name: string,
+  enabled: boolean,
+): boolean {
   const client = useQueryClient();
   const [deleted, setDeleted] = useState(false);
   useEffect(() => {
@@ -278,7 +310,11 @@ export function ResourceDetail() {
   const deleted = useLiveObject(model, scope, namespace, name, object.isSuccess);
   const allowed = useAllowedActions(model, scope);
   const tab = (search.get('tab') as TabKey) || 'overview';
-  const { run, dialogs } = useActionDialogs(model ?? ({} as ResourceModel), scope, () => model && navigate(listHref(model, scope)));
+  const { run, dialogs } = useActionDialogs(
+    model ?? ({} as ResourceModel),
+    scope,
+    () => model && navigate(listHref(model, scope)),
+  );
 
   if (modelQuery.isLoading) return <Loading />;
   if (modelQuery.isError) return <ErrorState error={modelQuery.error} />;
@@ -296,7 +332,13 @@ export function ResourceDetail() {
     <>
       <PageSection>
         <Breadcrumb>
-          <BreadcrumbItem render={({ className }) => <Link className={className} to={listHref(model, scope)}>{title}</Link>} />
+          <BreadcrumbItem
+            render={({ className }) => (
+              <Link className={className} to={listHref(model, scope)}>
+                {title}
+              </Link>
+            )}
+          />
           <BreadcrumbItem isActive>{name}</BreadcrumbItem>
         </Breadcrumb>
         <Flex className="canopy-gap-top" alignItems={{ default: 'alignItemsCenter' }}>
@@ -308,7 +350,9 @@ export function ResourceDetail() {
           <FlexItem>
             <Label isCompact>{model.kind}</Label>
           </FlexItem>
-          <FlexItem align={{ default: 'alignRight' }}>{object.data && <ActionsMenu actions={allowed} object={object.data} onAction={run} label={t('actions.title')} />}</FlexItem>
+          <FlexItem align={{ default: 'alignRight' }}>
+            {object.data && <ActionsMenu actions={allowed} object={object.data} onAction={run} label={t('actions.title')} />}
+          </FlexItem>
         </Flex>
         {deleted && <Alert isInline variant="warning" title={t('detail.deleted')} className="canopy-gap-top" />}
       </PageSection>
@@ -319,7 +363,13 @@ export function ResourceDetail() {
           <ErrorState error={object.error} />
         ) : (
           object.data && (
-            <Tabs activeKey={tab} onSelect={(_e, key) => setTab(key as TabKey)} aria-label={t('detail.tabs')} mountOnEnter unmountOnExit>
+            <Tabs
+              activeKey={tab}
+              onSelect={(_e, key) => setTab(key as TabKey)}
+              aria-label={t('detail.tabs')}
+              mountOnEnter
+              unmountOnExit
+            >
               <Tab eventKey="overview" title={<TabTitleText>{t('detail.overview')}</TabTitleText>}>
                 <Overview model={model} scope={scope} object={object.data} />
               </Tab>
@@ -331,7 +381,13 @@ export function ResourceDetail() {
               </Tab>
               <Tab eventKey="yaml" title={<TabTitleText>{t('detail.yaml')}</TabTitleText>}>
                 <Suspense fallback={<Loading />}>
-                  <YamlEditor model={model} scope={scope} object={object.data} editable={allowed.includes('editYaml')} startEditing={search.get('edit') === '1'} />
+                  <YamlEditor
+                    model={model}
+                    scope={scope}
+                    object={object.data}
+                    editable={allowed.includes('editYaml')}
+                    startEditing={search.get('edit') === '1'}
+                  />
                 </Suspense>
               </Tab>
             </Tabs>

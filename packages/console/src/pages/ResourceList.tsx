@@ -207,7 +207,9 @@ export function ResourceList({ model, scope, fixed, title }: ResourceListProps) 
         rowKey={(o) => o.metadata.uid ?? `${o.metadata.namespace}/${o.metadata.name}`}
         cell={cell}
         sort={{ columnId: params.sortBy === 'name' ? 'name' : 'created', direction: params.ascending ? 'asc' : 'desc' }}
-        onSort={(id, direction) => update({ sortBy: id === 'name' ? 'name' : 'creationTimestamp', ascending: direction === 'asc', page: 1 })}
+        onSort={(id, direction) =>
+          update({ sortBy: id === 'name' ? 'name' : 'creationTimestamp', ascending: direction === 'asc', page: 1 })
+        }
         maxHeight={fixed ? '24rem' : undefined}
       />
     );

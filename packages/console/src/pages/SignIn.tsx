@@ -7,7 +7,17 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { ActionGroup, Alert, Button, Form, FormGroup, HelperText, HelperTextItem, LoginPage, TextInput } from '@patternfly/react-core';
+import {
+  ActionGroup,
+  Alert,
+  Button,
+  Form,
+  FormGroup,
+  HelperText,
+  HelperTextItem,
+  LoginPage,
+  TextInput,
+} from '@patternfly/react-core';
 import { session, OAuthError } from '../api/session';
 import { changePassword, fetchUser, isUninitialized } from '../api/user';
 import { LanguageSwitch, ThemeSwitch } from '../layout/Shell';
@@ -16,7 +26,15 @@ function safeReturnPath(from: string | null): string {
   return from && from.startsWith('/') && !from.startsWith('//') && !from.startsWith('/login') ? from : '/';
 }
 
-export function PasswordChangeForm({ username, currentPassword, onDone }: { username: string; currentPassword?: string; onDone(password: string): void | Promise<void> }) {
+export function PasswordChangeForm({
+  username,
+  currentPassword,
+  onDone,
+}: {
+  username: string;
+  currentPassword?: string;
+  onDone(password: string): void | Promise<void>;
+}) {
   const { t } = useTranslation();
   const [current, setCurrent] = useState(currentPassword ?? '');
   const [password, setPassword] = useState('');
@@ -44,11 +62,25 @@ export function PasswordChangeForm({ username, currentPassword, onDone }: { user
       {error && <Alert isInline variant="danger" title={error} role="alert" />}
       {currentPassword === undefined && (
         <FormGroup label={t('password.current')} isRequired fieldId="current-password">
-          <TextInput id="current-password" type="password" autoComplete="current-password" value={current} onChange={(_e, v) => setCurrent(v)} isRequired />
+          <TextInput
+            id="current-password"
+            type="password"
+            autoComplete="current-password"
+            value={current}
+            onChange={(_e, v) => setCurrent(v)}
+            isRequired
+          />
         </FormGroup>
       )}
       <FormGroup label={t('password.new')} isRequired fieldId="new-password">
-        <TextInput id="new-password" type="password" autoComplete="new-password" value={password} onChange={(_e, v) => setPassword(v)} isRequired />
+        <TextInput
+          id="new-password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(_e, v) => setPassword(v)}
+          isRequired
+        />
         <HelperText>
           <HelperTextItem>{t('password.policy')}</HelperTextItem>
         </HelperText>
@@ -115,7 +147,13 @@ export function SignIn() {
       const signed = await session.signIn(username.trim(), password);
       await proceed(signed.username);
     } catch (err) {
-      setError(err instanceof OAuthError ? (err.code === 'invalid_grant' ? err.message || t('signIn.invalid') : err.message) : (err as Error).message);
+      setError(
+        err instanceof OAuthError
+          ? err.code === 'invalid_grant'
+            ? err.message || t('signIn.invalid')
+            : err.message
+          : (err as Error).message,
+      );
     } finally {
       setBusy(false);
     }
@@ -130,7 +168,13 @@ export function SignIn() {
 
   if (mustChange)
     return (
-      <LoginPage loginTitle={t('password.forcedTitle')} loginSubtitle={t('password.forcedSubtitle')} brandImgSrc={undefined} textContent={t('signIn.about')} footerListItems={header}>
+      <LoginPage
+        loginTitle={t('password.forcedTitle')}
+        loginSubtitle={t('password.forcedSubtitle')}
+        brandImgSrc={undefined}
+        textContent={t('signIn.about')}
+        footerListItems={header}
+      >
         <PasswordChangeForm
           username={mustChange.username}
           currentPassword={mustChange.password}
@@ -147,14 +191,35 @@ export function SignIn() {
     );
 
   return (
-    <LoginPage loginTitle={t('signIn.title')} loginSubtitle={t('signIn.subtitle')} textContent={t('signIn.about')} footerListItems={header}>
+    <LoginPage
+      loginTitle={t('signIn.title')}
+      loginSubtitle={t('signIn.subtitle')}
+      textContent={t('signIn.about')}
+      footerListItems={header}
+    >
       <Form onSubmit={(e) => void submit(e)} aria-label={t('signIn.title')}>
         {error && <Alert isInline variant="danger" title={error} role="alert" data-testid="sign-in-error" />}
         <FormGroup label={t('signIn.username')} isRequired fieldId="username">
-          <TextInput id="username" name="username" autoComplete="username" value={username} onChange={(_e, v) => setUsername(v)} isRequired autoFocus />
+          <TextInput
+            id="username"
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(_e, v) => setUsername(v)}
+            isRequired
+            autoFocus
+          />
         </FormGroup>
         <FormGroup label={t('signIn.password')} isRequired fieldId="password">
-          <TextInput id="password" name="password" type="password" autoComplete="current-password" value={password} onChange={(_e, v) => setPassword(v)} isRequired />
+          <TextInput
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(_e, v) => setPassword(v)}
+            isRequired
+          />
         </FormGroup>
         <ActionGroup>
           <Button type="submit" variant="primary" isBlock isLoading={busy} isDisabled={busy || !username || !password}>

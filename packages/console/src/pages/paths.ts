@@ -5,8 +5,10 @@ import type { K8sObject, ResourceModel, Scope } from '../models/types';
 export function detailHref(model: ResourceModel, scope: Scope, object: K8sObject): string {
   if (model.href) return model.href(object, scope);
   const name = encodeURIComponent(object.metadata.name);
-  if (model.namespaced && object.metadata.namespace) return `${projectBase(scope.level === 'project' ? scope : { ...scope, workspace: undefined }, object.metadata.namespace)}/${model.key}/${name}`;
-  if (scope.level === 'workspace' && scope.workspace) return `/workspaces/${encodeURIComponent(scope.workspace)}/${model.key}/${name}`;
+  if (model.namespaced && object.metadata.namespace)
+    return `${projectBase(scope.level === 'project' ? scope : { ...scope, workspace: undefined }, object.metadata.namespace)}/${model.key}/${name}`;
+  if (scope.level === 'workspace' && scope.workspace)
+    return `/workspaces/${encodeURIComponent(scope.workspace)}/${model.key}/${name}`;
   if (scope.level === 'platform') return `/access/${model.key}/${name}`;
   return `/clusters/${encodeURIComponent(scope.cluster || 'host')}/${model.key}/${name}`;
 }
