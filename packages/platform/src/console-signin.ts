@@ -5,7 +5,7 @@
  * KubeSphere's ks-console that runs in Node (its `POST /login`); Canopy's console has no server of
  * its own, so the platform front plays it. Only the password and refresh_token grants pass; the
  * answer is the token endpoint's, unchanged (RFC 6749 bodies, lockout and login records included:
- * the caller's address and user agent are handed on).
+ * the exchange is made from the caller's address, with its user agent).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OAuthClient } from './auth/oauth-clients.js';
@@ -51,13 +51,14 @@ export function consoleSignIn(options: ConsoleSignInOptions): RouteModule {
       form.delete('client_secret');
       form.set('client_id', client.name);
       form.set('client_secret', client.secret);
-      const forwarded = req.headers['x-forwarded-for'];
+      // The exchange comes from the caller's address as the front determined it (trusted proxies
+      // included), so login records and lockout see the browser, not the platform itself.
       const answer = await app.inject({
         method: 'POST',
         url: '/oauth/token',
+        remoteAddress: req.platform?.sourceIp || req.socket.remoteAddress || '',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
-          'x-forwarded-for': (Array.isArray(forwarded) ? forwarded[0] : forwarded) || req.socket.remoteAddress || '',
           ...(req.headers['user-agent'] ? { 'user-agent': req.headers['user-agent'] } : {}),
         },
         payload: form.toString(),
