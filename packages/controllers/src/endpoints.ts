@@ -488,16 +488,18 @@ export class EndpointSliceController extends ServiceEndpointsController {
       if (!byKey.has(k)) byKey.set(k, []);
       byKey.get(k)!.push(s);
     }
+    // Slices of port sets no longer wanted are recycled for new ones before any is created, as
+    // kube's reconciler does: an update instead of a delete and a create.
+    const recycle = [...byKey].filter(([k]) => !groups.has(k)).flatMap(([, list]) => list);
     for (const [k, g] of groups) {
       const reuse = (byKey.get(k) ?? []).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
-      byKey.delete(k);
       const chunks: SliceEndpoint[][] = [];
       for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) chunks.push(g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE));
       if (!chunks.length) chunks.push([]);
-      for (let i = 0; i < chunks.length; i++) await this.writeSlice(service, addressType, g.ports, chunks[i], reuse[i]);
+      for (let i = 0; i < chunks.length; i++) await this.writeSlice(service, addressType, g.ports, chunks[i], reuse[i] ?? recycle.shift());
       for (const surplus of reuse.slice(chunks.length)) await this.deleteSlice(surplus);
     }
-    for (const stale of byKey.values()) for (const s of stale) await this.deleteSlice(s);
+    for (const stale of recycle) await this.deleteSlice(stale);
   }
 
   /** kube's setEndpointSliceLabels: the Service's labels plus the controller's own. */

@@ -58,6 +58,11 @@ describe('endpoints and endpoint slices', () => {
     const ns = 'ep-readiness';
     await createNamespace(env.client, ns);
     await env.client.create(types.services, service('web'), { namespace: ns });
+    const [placeholder] = await eventually('the placeholder slice', async () => {
+      const s = await slicesOf(ns, 'web');
+      return s.length === 1 ? s : undefined;
+    });
+    assert.deepEqual([placeholder.endpoints ?? [], placeholder.ports ?? []], [[], []]);
     for (const [i, name] of ['web-a', 'web-b', 'web-c'].entries()) {
       await env.client.create(types.pods, pod(name, { app: 'web' }, {}, webContainer), { namespace: ns });
       await setPodRunning(env.client, ns, name, `10.1.0.${i + 1}`, name !== 'web-c');
@@ -91,6 +96,7 @@ describe('endpoints and endpoint slices', () => {
       const s = await slicesOf(ns, 'web');
       return s.length === 1 && s[0].endpoints?.length === 3 ? s : undefined;
     });
+    assert.equal(slice.metadata.name, placeholder.metadata.name, 'the placeholder is reused, not replaced');
     assert.equal(slice.addressType, 'IPv4');
     assert.equal(slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
     assert.equal(slice.metadata.labels?.tier, 'web');

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '@canopy/apimachinery';
-import { rfc3339, types } from '@canopy/client';
+import { resourceType, rfc3339, types } from '@canopy/client';
 import type { MetricsProvider, PodMetrics } from '@canopy/kube-apiserver';
 import { horizontalPodAutoscalerController } from '../src/index.js';
 import { advanceUntil, createNamespace, eventually, pod, setPodRunning, settle, startClusterWith, type ClusterUnderTest } from './cluster-support.js';
@@ -158,6 +158,40 @@ describe('horizontal pod autoscaler', () => {
     assert.equal(await replicasOf(ns, 'cache'), 4);
     await advanceUntil(env.clock, 'two more after the period', async () => (await replicasOf(ns, 'cache')) === 6, { stepMs: 15_000 });
     assert.ok(env.clock.now() - scaledAt >= 60_000, 'not within the policy period');
+  });
+
+  it('scales an autoscaling/v1 autoscaler (what kubectl ≤ 1.29 writes), the same object as in v2', async () => {
+    const ns = 'hpa-v1';
+    await createNamespace(env.client, ns);
+    await env.client.create(types.deployments, deployment('api', 1), { namespace: ns });
+    await runPods(ns, 'api', 1);
+    usage.set(`${ns}/api-1`, { cpu: '150m', memory: '10Mi' });
+    const v1 = resourceType('autoscaling', 'v1', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler');
+    const created = await env.client.create(v1, { metadata: { name: 'api' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, maxReplicas: 4, targetCPUUtilizationPercentage: 50 } } as KubeObject, { namespace: ns });
+    assert.equal((created.spec as { minReplicas?: number }).minReplicas, 1, 'v1 defaults');
+    // The same object in v2: the CPU target is a Resource metric.
+    const asV2 = await env.client.get<KubeObject & { spec: { metrics: unknown[] } }>(types.horizontalPodAutoscalers, 'api', ns);
+    assert.deepEqual(asV2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+    // 150 % against 50 %: three replicas.
+    await eventually('scaled to 3', async () => (await replicasOf(ns, 'api')) === 3);
+    const status = await eventually('the v1 status', async () => {
+      const h = await env.client.get<KubeObject & { status?: { currentCPUUtilizationPercentage?: number; desiredReplicas?: number } }>(v1, 'api', ns);
+      return h.status?.desiredReplicas === 3 ? h : undefined;
+    });
+    assert.equal(status.status?.currentCPUUtilizationPercentage, 150);
+    // Conditions, which v1 has no field for, travel in kube's annotation.
+    const conditions = JSON.parse(status.metadata.annotations?.['autoscaling.alpha.kubernetes.io/conditions'] ?? '[]') as Array<{ type: string }>;
+    assert.deepEqual(conditions.map((c) => c.type).sort(), ['AbleToScale', 'ScalingActive', 'ScalingLimited']);
+    // A v1 update keeps what only v2 expresses (here the conditions) intact.
+    await env.client.update(v1, { ...status, spec: { ...(status.spec as object), maxReplicas: 6 } });
+    const after = await env.client.get<KubeObject & { spec: { maxReplicas: number }; status?: { conditions?: unknown[] } }>(types.horizontalPodAutoscalers, 'api', ns);
+    assert.equal(after.spec.maxReplicas, 6);
+    assert.equal(after.status?.conditions?.length, 3);
+    // v1 validation reports the internal fields, as kube does.
+    await assert.rejects(
+      env.client.create(v1, { metadata: { name: 'bad' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' }, maxReplicas: 2, targetCPUUtilizationPercentage: 0 } } as KubeObject, { namespace: ns }),
+      /spec\.metrics\[0\]\.resource\.target\.averageUtilization: Invalid value: 0: must be greater than 0/,
+    );
   });
 
   it('reports when no metrics are available', async () => {

@@ -1104,6 +1104,10 @@ const minimalObjects: Record<string, Record<string, unknown>> = {
     metadata: { name: 'h', namespace: 'd' },
     spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas: 3 },
   },
+  'autoscaling/v1/HorizontalPodAutoscaler': {
+    metadata: { name: 'h', namespace: 'd' },
+    spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas: 3, targetCPUUtilizationPercentage: 60 },
+  },
   'policy/PodDisruptionBudget': {
     metadata: { name: 'p', namespace: 'd' },
     spec: { minAvailable: '50%', selector: { matchLabels: { a: 'b' } } },

@@ -86,7 +86,7 @@ const builtinGroups: BuiltinGroup[] = [
     clientPrefix: 'Rbac',
     kinds: { v1: ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'] },
   },
-  { group: 'autoscaling', prefix: 'io.k8s.api.autoscaling', kinds: { v2: ['HorizontalPodAutoscaler'], v1: ['Scale'] } },
+  { group: 'autoscaling', prefix: 'io.k8s.api.autoscaling', kinds: { v2: ['HorizontalPodAutoscaler'], v1: ['Scale', 'HorizontalPodAutoscaler'] } },
   { group: 'policy', prefix: 'io.k8s.api.policy', kinds: { v1: ['PodDisruptionBudget', 'Eviction'] } },
   { group: 'discovery.k8s.io', prefix: 'io.k8s.api.discovery', clientPrefix: 'Discovery', kinds: { v1: ['EndpointSlice'] } },
   {
@@ -409,6 +409,7 @@ const fieldMeta: Record<string, Record<string, FieldMeta>> = {
 
 /** Per definition: `x-kubernetes-map-type` of the type itself (structs that are replaced as a whole). */
 const typeMapType: Record<string, 'atomic' | 'granular'> = {
+  'autoscaling.v1.CrossVersionObjectReference': 'atomic',
   'core.v1.ConfigMapKeySelector': 'atomic',
   'core.v1.EndpointAddress': 'atomic',
   'core.v1.EndpointPort': 'atomic',
@@ -441,6 +442,7 @@ const fieldDefaults: Record<string, Record<string, unknown>> = {
 /** Required lists that differ from the optionality of client-node's properties. */
 const requiredOverrides: Record<string, string[]> = {
   // Later API versions settled these; client-node 1.4 still carries the 1.34 generator's view.
+  'autoscaling.v1.HorizontalPodAutoscaler': ['spec'],
   'autoscaling.v2.HorizontalPodAutoscaler': ['spec'],
   'batch.v1.CronJob': ['spec'],
   'batch.v1.PodFailurePolicyOnPodConditionsPattern': ['type'],

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '@canopy/apimachinery';
 import { definitionNameFor } from '../openapi/definitions.js';
-import { eventsV1Storage } from './conversions.js';
+import { eventsV1Storage, horizontalPodAutoscalerV1Storage } from './conversions.js';
 import type { ActionSubresource, ResourceDefinition, StorageBinding, Verb } from './types.js';
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -212,6 +212,23 @@ const groups: Array<{ group: string; version: string; entries: Entry[] }> = [
     group: 'autoscaling',
     version: 'v2',
     entries: [{ kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], status: true, tracksGeneration: true }],
+  },
+  {
+    // Served for older clients (kubectl ≤ 1.29 `autoscale`), stored as autoscaling/v2 objects.
+    group: 'autoscaling',
+    version: 'v1',
+    entries: [
+      {
+        kind: 'HorizontalPodAutoscaler',
+        resource: 'horizontalpodautoscalers',
+        namespaced: true,
+        shortNames: ['hpa'],
+        categories: ['all'],
+        status: true,
+        tracksGeneration: true,
+        storage: horizontalPodAutoscalerV1Storage,
+      },
+    ],
   },
   {
     group: 'policy',

@@ -30,7 +30,8 @@ export class KindStrategies {
 
   private semantics(def: ResourceDefinition) {
     if (!def.schemaName) return undefined;
-    return builtinSemantics[kindKey(def)] ?? apiextensionsSemantics[kindKey(def)];
+    // A version whose fields differ from the kind's other versions has its own (autoscaling/v1).
+    return builtinSemantics[`${def.group}/${def.version}/${def.kind}`] ?? builtinSemantics[kindKey(def)] ?? apiextensionsSemantics[kindKey(def)];
   }
 
   defaults(def: ResourceDefinition, object: KubeObject): void {

@@ -5,6 +5,7 @@
 import { isValidPathSegmentName, type KubeObject } from '@canopy/apimachinery';
 import type { ValidationContext } from '../types.js';
 import type { KindSemantics } from './types.js';
+import { hpaV1ToV2 } from '../conversions.js';
 import { asObj, asStr, Causes, clone, defaultPointer, isUnset, type Obj, quantityNanos } from './util.js';
 
 /** The CPU target an HPA without metrics gets (autoscaling.DefaultCPUUtilization). */
@@ -150,10 +151,30 @@ function validateHorizontalPodAutoscaler(hpa: KubeObject, context: ValidationCon
   return c.list;
 }
 
+/** autoscaling/v1 defaults (pkg/apis/autoscaling/v1/defaults.go): the CPU default comes with conversion. */
+function defaultHorizontalPodAutoscalerV1(hpa: KubeObject): void {
+  const spec = asObj(hpa.spec);
+  if (spec) defaultPointer(spec, 'minReplicas', 1);
+}
+
+/**
+ * autoscaling/v1 is validated as kube validates every version, on the internal form: here the
+ * autoscaling/v2 object it is stored as, so errors name the same fields kube's do.
+ */
+function validateHorizontalPodAutoscalerV1(hpa: KubeObject, context: ValidationContext) {
+  const old = context.old ? hpaV1ToV2(context.old) : undefined;
+  return validateHorizontalPodAutoscaler(hpaV1ToV2(hpa), { ...context, ...(old ? { old } : {}) });
+}
+
 export const autoscalingSemantics: Record<string, KindSemantics> = {
   'autoscaling/HorizontalPodAutoscaler': {
     nameValidation: 'subdomain',
     defaults: defaultHorizontalPodAutoscaler,
     validate: validateHorizontalPodAutoscaler,
+  },
+  'autoscaling/v1/HorizontalPodAutoscaler': {
+    nameValidation: 'subdomain',
+    defaults: defaultHorizontalPodAutoscalerV1,
+    validate: validateHorizontalPodAutoscalerV1,
   },
 };
