@@ -261,6 +261,8 @@ export class NodeLifecycleController implements Controller {
     const states = this.zoneStates();
     const allDisrupted = states.size > 0 && [...states.values()].every((s) => s === 'FullDisruption');
     const now = this.context.clock.now();
+    const zoneSizes = new Map<string, number>();
+    for (const node of this.nodes.list()) zoneSizes.set(zoneOf(node), (zoneSizes.get(zoneOf(node)) ?? 0) + 1);
     for (const node of this.nodes.list()) {
       if (node.metadata.deletionTimestamp) continue;
       const ready = readyStatus(node);
@@ -282,7 +284,7 @@ export class NodeLifecycleController implements Controller {
       }
       const zone = zoneOf(node);
       const state = states.get(zone) ?? 'Normal';
-      const zoneSize = this.nodes.list().filter((n) => zoneOf(n) === zone).length;
+      const zoneSize = zoneSizes.get(zone) ?? 0;
       const rate = state === 'PartialDisruption' ? (zoneSize > this.options.largeClusterSizeThreshold ? this.options.secondaryEvictionRate : 0) : this.options.evictionRate;
       if (rate <= 0) continue;
       if (now < (this.nextTaintAt.get(zone) ?? 0)) continue;
