@@ -313,11 +313,17 @@ export class Shell {
       this.exported.add(k);
     }
     this.cwd = host.workingDir || '/';
-    if (!this.vars.has('PWD')) {
-      this.vars.set('PWD', this.cwd);
-      this.exported.add('PWD');
-    }
     this.pid = 7 + (host.mainProcess.startedAt % 50);
+  }
+
+  /**
+   * What a shell does as it starts: export PWD. A program exec'd directly (`kubectl exec -- env`)
+   * has no PWD in its environment, as under containerd; `sh -c env` and interactive shells do.
+   */
+  startShell(): void {
+    if (this.vars.has('PWD')) return;
+    this.vars.set('PWD', this.cwd);
+    this.exported.add('PWD');
   }
 
   private get fs(): ContainerFileSystem {
@@ -908,6 +914,7 @@ export class Shell {
    */
   async interactive(stdin: Readable, stdout: Writable | undefined, stderr: Writable | undefined, tty: boolean, signal: AbortSignal, shellName = 'sh'): Promise<number> {
     this.name = shellName;
+    this.startShell();
     const writeOut = (text: string) => writeTo(stdout, tty ? text.replace(/\r?\n/g, '\r\n') : text);
     const writeErr = (text: string) => (tty ? writeOut(text) : writeTo(stderr ?? stdout, text));
     const lines: string[] = [];
@@ -1041,6 +1048,7 @@ export class Shell {
 async function shellCommand(this: Shell, args: string[], ctx: RunContext): Promise<number> {
   const c = args.indexOf('-c');
   const sub = this.fork();
+  sub.startShell();
   if (c >= 0) {
     const script = args[c + 1];
     if (script === undefined) {

@@ -184,6 +184,11 @@ describe('simulated container streams', () => {
       assert.match(env.get('PATH') ?? '', /\/usr\/bin/);
       assert.equal(env.get('HOME'), '/root');
       assert.equal(stdout.text().split('\n')[0].split('=')[0], 'PATH', 'PATH first, as the runtime sets it');
+      // Only a shell exports PWD; `env` exec'd directly does not see one.
+      assert.equal(env.get('PWD'), undefined);
+      const viaShell = await exec(shellPod, 'app', ['sh', '-c', 'env']);
+      assert.deepEqual(await viaShell.done, { exitCode: 0 });
+      assert.match(viaShell.stdout.text(), /^PWD=\/$/m);
     });
 
     it('runs sh -c scripts: ls and cat of mounted volumes, hostname, pwd, cd, whoami, echo, variables, exit codes', async () => {
