@@ -74,6 +74,34 @@ function sourceIp(req: IncomingMessage, trustedProxies: ReadonlySet<string>): st
   return hops[hops.length - 1] || peer;
 }
 
+/** The WebSocket subprotocol that carries a bearer token (Kubernetes' and KubeSphere's console convention). */
+export const BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+/**
+ * Browsers cannot set an Authorization header on a WebSocket; they may offer subprotocols. As the
+ * Kubernetes API server does, a `base64url.bearer.authorization.k8s.io.<token, base64url>` entry in
+ * Sec-WebSocket-Protocol stands for `Authorization: Bearer <token>` when no such header came. The
+ * entry is removed either way, so the token is never forwarded, logged upstream, or echoed back as
+ * the chosen protocol; an Authorization header, when present, wins.
+ */
+export function bearerFromWebSocketProtocol(req: IncomingMessage): void {
+  const header = req.headers['sec-websocket-protocol'];
+  if (!header) return;
+  const offered = (Array.isArray(header) ? header.join(',') : header).split(',').map((p) => p.trim()).filter(Boolean);
+  const bearer = offered.filter((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
+  if (!bearer.length) return;
+  const rest = offered.filter((p) => !p.startsWith(BEARER_PROTOCOL_PREFIX));
+  if (rest.length) req.headers['sec-websocket-protocol'] = rest.join(', ');
+  else delete req.headers['sec-websocket-protocol'];
+  // More than one token is ambiguous: authenticate with none (the request is then anonymous and refused).
+  if (req.headers.authorization || bearer.length !== 1) return;
+  const encoded = bearer[0].slice(BEARER_PROTOCOL_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return;
+  const token = Buffer.from(encoded, 'base64url').toString('utf8');
+  // A token is printable ASCII without spaces (JWTs, opaque tokens); anything else is refused.
+  if (/^[\x21-\x7e]+$/.test(token)) req.headers.authorization = `Bearer ${token}`;
+}
+
 export class PlatformFront {
   readonly app: FastifyInstance;
   private readonly trustedProxies: ReadonlySet<string>;
@@ -124,11 +152,12 @@ export class PlatformFront {
       sendStatus(reply, resolved);
       return;
     }
-    req.platform = resolved.request;
     if (!resolved.allowed) {
+      // resolve() audited the refusal; without req.platform the onResponse hook does not record it again.
       sendStatus(reply, resolved.error!);
       return;
     }
+    req.platform = resolved.request;
     // Routes see the path without the cluster prefix.
     if (resolved.stripped) req.raw.url = resolved.request.path + (resolved.request.query.size ? `?${resolved.request.query}` : '');
   }
@@ -164,6 +193,7 @@ export class PlatformFront {
 
   /** exec/attach/port-forward: authorized like any request, then tunnelled to the cluster. */
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    bearerFromWebSocketProtocol(req);
     const resolved = await this.resolve(req);
     const refuse = (err: StatusError) => {
       const body = JSON.stringify(err.status);
