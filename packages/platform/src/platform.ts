@@ -238,17 +238,24 @@ export class Platform {
     return {
       record: ({ request, status, allowed, reason, requestBody, startedAt }) => {
         const info = this.requestInfo(request);
-        if (allowed && !MUTATING_VERBS.has(info.verb)) return;
+        // A route may refuse what the authorizer let through (the tenant API checks single objects
+        // itself): that is a denial too, and is audited like one.
+        const refused = status === 401 || status === 403;
+        if (allowed && !refused && !MUTATING_VERBS.has(info.verb)) return;
         // Sign-in requests carry passwords: they are audited by their login records instead.
         if (request.path.startsWith('/oauth/')) return;
         let requestObject: unknown;
-        if (requestBody?.length && requestBody[0] === 0x7b) {
+        // Objects, and the lists of members the IAM API takes.
+        if (requestBody?.length && (requestBody[0] === 0x7b || requestBody[0] === 0x5b)) {
           try {
             requestObject = JSON.parse(requestBody.toString('utf8'));
           } catch {
             requestObject = undefined;
           }
         }
+        // A create names its object only in the body: KubeSphere's audit takes the name from there.
+        const bodyName = (requestObject as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
+        const name = info.name || (info.verb === 'create' && typeof bodyName === 'string' ? bodyName : '');
         try {
           this.audit.record({
             time: startedAt,
@@ -263,12 +270,12 @@ export class Platform {
               resource: info.resource || undefined,
               subresource: info.subresource || undefined,
               namespace: info.namespace || undefined,
-              name: info.name || undefined,
+              name: name || undefined,
               apiGroup: info.apiGroup || undefined,
               apiVersion: info.apiVersion || undefined,
             },
             code: status,
-            allowed,
+            allowed: allowed && !refused,
             reason,
             requestObject,
           });
