@@ -14,3 +14,4 @@ export * from './protobuf/decode.js';
 export * from './apply/index.js';
 export * from './protobuf/encode.js';
 export * from './quota.js';
+export * from './rbac-rules.js';

@@ -19,6 +19,7 @@
  * RBAC never denies: like kube's RBAC authorizer, a request no rule allows gets `no-opinion`, so a
  * later authorizer in a chain may still allow it.
  */
+import { apiGroupMatches, nonResourceURLMatches, resourceMatches, resourceNameMatches, verbMatches } from '@canopy/apimachinery';
 import {
   errors,
   labelSelectorFromObject,
@@ -241,39 +242,9 @@ export function nonResourceRequestAttributes(user: UserInfo, method: string, pat
 
 // --- rule matching (rbac.RuleAllows and rbacv1helpers) -------------------------------------------
 
+export { apiGroupMatches, nonResourceURLMatches, resourceMatches, resourceNameMatches, verbMatches } from '@canopy/apimachinery';
+
 const list = (v: readonly string[] | null | undefined): readonly string[] => v ?? [];
-
-export function verbMatches(rule: PolicyRule, verb: string): boolean {
-  for (const v of list(rule.verbs)) if (v === '*' || v === verb) return true;
-  return false;
-}
-
-export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
-  for (const g of list(rule.apiGroups)) if (g === '*' || g === group) return true;
-  return false;
-}
-
-/** `combinedResource` is `resource` or `resource/subresource`. */
-export function resourceMatches(rule: PolicyRule, combinedResource: string, subresource: string): boolean {
-  for (const r of list(rule.resources)) {
-    if (r === '*' || r === combinedResource) return true;
-    if (subresource && r === `*/${subresource}`) return true;
-  }
-  return false;
-}
-
-export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
-  const names = list(rule.resourceNames);
-  return names.length === 0 || names.includes(name);
-}
-
-export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
-  for (const u of list(rule.nonResourceURLs)) {
-    if (u === '*' || u === path) return true;
-    if (u.endsWith('*') && path.startsWith(trimTrailingStars(u))) return true;
-  }
-  return false;
-}
 
 function trimTrailingStars(s: string): string {
   let end = s.length;

@@ -3,41 +3,12 @@
  * verb, group, resource or URL, `*\/<subresource>`, an empty resourceNames list meaning any name,
  * and `prefix*` non-resource URLs.
  */
+import { apiGroupMatches, nonResourceURLMatches, resourceMatches, resourceNameMatches, verbMatches } from '@canopy/apimachinery';
 import type { PolicyRule } from './types.js';
 
+export { apiGroupMatches, nonResourceURLMatches, resourceMatches, resourceNameMatches, verbMatches } from '@canopy/apimachinery';
+
 const list = (v: readonly string[] | undefined): readonly string[] => v ?? [];
-
-export function verbMatches(rule: PolicyRule, verb: string): boolean {
-  for (const v of list(rule.verbs)) if (v === '*' || v === verb) return true;
-  return false;
-}
-
-export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
-  for (const g of list(rule.apiGroups)) if (g === '*' || g === group) return true;
-  return false;
-}
-
-/** `combinedResource` is `resource` or `resource/subresource`. */
-export function resourceMatches(rule: PolicyRule, combinedResource: string, subresource: string): boolean {
-  for (const r of list(rule.resources)) {
-    if (r === '*' || r === combinedResource) return true;
-    if (subresource && r === `*/${subresource}`) return true;
-  }
-  return false;
-}
-
-export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
-  const names = list(rule.resourceNames);
-  return names.length === 0 || names.includes(name);
-}
-
-export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
-  for (const u of list(rule.nonResourceURLs)) {
-    if (u === '*' || u === path) return true;
-    if (u.endsWith('*') && path.startsWith(u.replace(/\*+$/, ''))) return true;
-  }
-  return false;
-}
 
 /** What a rule is matched against. */
 export interface RuleRequest {
