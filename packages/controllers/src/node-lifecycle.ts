@@ -122,7 +122,12 @@ export class NodeLifecycleController implements Controller {
     this.pods.addIndex('nodeName', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
     this.nodes.addHandler({
       onAdd: (n) => this.observeNode(n),
-      onUpdate: (_o, n) => this.observeNode(n),
+      onUpdate: (o, n) => {
+        // A Ready change gets its NoExecute taint (or loses it) now, not at the next monitor
+        // pass: kube taints in the same pass that marks the node Unknown.
+        if (readyStatus(o) !== readyStatus(n)) this.queue.add('*');
+        this.observeNode(n);
+      },
       onDelete: (n) => {
         this.health.delete(n.metadata.name!);
         this.wasReady.delete(n.metadata.name!);
@@ -305,6 +310,12 @@ export class NodeLifecycleController implements Controller {
   /** kube's MarkPodsNotReady, when a node stops being Ready. */
   private async markPodsNotReadyOnTransition(node: Node): Promise<void> {
     const name = node.metadata.name!;
+    if (!conditionOf(node, 'Ready')) {
+      // Registered, status not posted yet: never Ready, so nothing to report (kube records
+      // NodeNotReady only on a transition from Ready).
+      this.wasReady.set(name, false);
+      return;
+    }
     const ready = readyStatus(node) === 'True';
     const was = this.wasReady.get(name);
     this.wasReady.set(name, ready);

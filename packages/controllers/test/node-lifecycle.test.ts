@@ -88,6 +88,13 @@ describe('node lifecycle', () => {
       assert.equal(c?.message, 'Kubelet stopped posting node status.');
     }
     assert.deepEqual(taintsOf(lost), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+    // Tainted NoExecute in the pass that found it Unknown, not one monitor period later.
+    assert.equal(lost.spec?.taints?.find((t) => t.effect === 'NoExecute')?.timeAdded, lost.status?.conditions?.find((x) => x.type === 'Ready')?.lastTransitionTime);
+    // NodeNotReady once, for the node that was Ready and went silent; none for registering without status.
+    const notReadyEvents = async (name: string) => (await client.list(types.events, { namespace: 'default', fieldSelector: `involvedObject.name=${name},reason=NodeNotReady` })).items as Array<KubeObject & { count?: number }>;
+    await eventually('the NodeNotReady event of node-a', async () => (await notReadyEvents('node-a')).length === 1);
+    assert.equal((await notReadyEvents('node-a'))[0].count ?? 1, 1);
+    assert.deepEqual(await notReadyEvents('node-b'), []);
     const taintedAt = clock.now();
     const notReady = await eventually('node-a pods marked not ready', async () => {
       const p = await client.get<Pod>(types.pods, 'default-toleration', ns);
