@@ -22,7 +22,7 @@ after(async () => {
   await env?.close();
 });
 
-type Node = KubeObject & { spec?: { taints?: Array<{ key: string; effect: string; timeAdded?: string }> }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } };
+type Node = KubeObject & { spec?: { taints?: Array<{ key: string; effect: string; timeAdded?: string }> }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }> } };
 type Pod = KubeObject & { spec: { tolerations?: Array<Record<string, unknown>> }; status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } };
 
 const taintsOf = (n: Node) => (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
