@@ -25,6 +25,13 @@ export interface AllInOneOptions {
    * ServiceAccounts), nothing that runs workloads; `none`.
    */
   controllers?: 'all' | 'lifecycle' | 'none';
+  /**
+   * kube-controller-manager's --node-monitor-grace-period (default 40 s): how long a node may be
+   * silent before it is NotReady (Unknown). The simulated kubelets' Leases follow it as a
+   * kubelet's follow nodeLeaseDurationSeconds (that duration, renewed every quarter of it), so a
+   * shorter period never marks healthy nodes down.
+   */
+  nodeMonitorGracePeriodMs?: number;
   /** Run over this cluster instead of the embedded plane. */
   kubeconfig?: string;
   log: (message: string) => void;
@@ -111,7 +118,8 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
 
       const which = options.controllers ?? 'all';
       if (which !== 'none') {
-        const factoryOptions = { rootCaCert: server.pki.ca.cert };
+        const grace = options.nodeMonitorGracePeriodMs;
+        const factoryOptions = { rootCaCert: server.pki.ca.cert, nodeLifecycle: grace ? { gracePeriodMs: grace } : {} };
         const factories = which === 'all' ? controllerFactories(factoryOptions) : lifecycleControllerFactories(factoryOptions);
         const manager = new ControllerManager({ transport: adminTransport, factories, log: options.log });
         await manager.start();
@@ -121,7 +129,9 @@ export async function startAllInOne(options: AllInOneOptions): Promise<Running> 
       // The simulated kubelets: nodes with leases, pod lifecycle, and the kubelet API behind
       // logs/exec/port-forward and metrics.k8s.io.
       if (options.nodes > 0) {
-        const sim = new Simulator({ transport: adminTransport, nodes: options.nodes, log: options.log });
+        const grace = options.nodeMonitorGracePeriodMs;
+        const leases = grace ? { leaseDurationSeconds: Math.ceil(grace / 1000), leaseRenewIntervalMs: Math.floor(grace / 4) } : {};
+        const sim = new Simulator({ transport: adminTransport, nodes: options.nodes, log: options.log, ...leases });
         await sim.start();
         closers.push(() => sim.stop());
         server.setNodeConnector(sim);

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '@canopy/simulator';
 import { startAllInOne } from './all-in-one.js';
 
 const USAGE = `Usage: canopy <command> [flags]
@@ -20,6 +21,8 @@ Flags of 'canopy server':
   --nodes N             Simulated nodes in all-in-one mode (default 3; 0: none)
   --controllers SET     all (default), lifecycle (garbage collection, namespaces, quota status,
                         service accounts: no workloads run), or none
+  --node-monitor-grace-period D  How long a node may be silent before it is NotReady
+                        (default 40s; the simulated kubelets' Leases follow it)
   --kubeconfig FILE     Run the platform over this cluster instead of the embedded one
   --host ADDR           Address to listen on (default 127.0.0.1)
   --history-window N    Revisions of history kept for watches and paging (default 10000)
@@ -61,6 +64,7 @@ async function server(argv: string[]): Promise<void> {
         'platform-port': { type: 'string', default: '30880' },
         nodes: { type: 'string', default: '3' },
         controllers: { type: 'string', default: 'all' },
+        'node-monitor-grace-period': { type: 'string', default: '40s' },
         kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -111,6 +115,14 @@ async function server(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // A Go duration, as kube-controller-manager's flag; at least 4 s so that the kubelets' Lease
+  // renewals (every quarter of it) stay a second apart or more.
+  const nodeMonitorGracePeriodMs = parseDuration(values['node-monitor-grace-period']);
+  if (nodeMonitorGracePeriodMs === undefined || nodeMonitorGracePeriodMs < 4000) {
+    process.stderr.write(`canopy server: --node-monitor-grace-period must be a duration of at least 4s (e.g. 40s, 1m), got "${values['node-monitor-grace-period']}"\n`);
+    process.exitCode = 2;
+    return;
+  }
   const dataDir = resolve(values['data-dir']);
   const running = await startAllInOne({
     dataDir,
@@ -121,6 +133,7 @@ async function server(argv: string[]): Promise<void> {
     compactionIntervalMs: compactionSeconds * 1000,
     nodes,
     controllers,
+    nodeMonitorGracePeriodMs,
     kubeconfig: values.kubeconfig ? resolve(values.kubeconfig) : undefined,
     log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
   });

@@ -9,7 +9,7 @@ import { garbageCollectorController } from './garbage-collector.js';
 import { horizontalPodAutoscalerController } from './horizontal-pod-autoscaler.js';
 import { jobController } from './job.js';
 import { namespaceController } from './namespace-controller.js';
-import { nodeLifecycleController, taintEvictionController } from './node-lifecycle.js';
+import { nodeLifecycleController, taintEvictionController, type NodeLifecycleOptions } from './node-lifecycle.js';
 import { replicaSetControllerFactory } from './replicaset.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { rootCaCertPublisher, serviceAccountController } from './service-accounts.js';
@@ -21,6 +21,8 @@ import { persistentVolumeController } from './volumes.js';
 export interface ControllerFactoriesOptions {
   /** The cluster CA bundle (PEM) the root-ca-cert-publisher puts in every namespace (kube's --root-ca-file). */
   rootCaCert?: string;
+  /** Node lifecycle timing (kube-controller-manager's --node-monitor-grace-period and friends). */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 /**
@@ -39,7 +41,7 @@ export function lifecycleControllerFactories(options: ControllerFactoriesOptions
 }
 
 export function controllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
-  return [...lifecycleControllerFactories(options), ...clusterControllerFactories(), endpointsController, endpointSliceController, deploymentControllerFactory, replicaSetControllerFactory, ...workloadControllerFactories(), schedulerFactory()];
+  return [...lifecycleControllerFactories(options), ...clusterControllerFactories(options), endpointsController, endpointSliceController, deploymentControllerFactory, replicaSetControllerFactory, ...workloadControllerFactories(), schedulerFactory()];
 }
 
 /** StatefulSet, DaemonSet, Job, CronJob and TTL-after-finished: the workload controllers beyond ReplicaSets and Deployments. */
@@ -48,6 +50,6 @@ export function workloadControllerFactories(): ControllerFactory[] {
 }
 
 /** Volumes, node lifecycle and taint eviction, autoscaling and disruption budgets. */
-export function clusterControllerFactories(): ControllerFactory[] {
-  return [persistentVolumeController, nodeLifecycleController(), taintEvictionController, horizontalPodAutoscalerController, disruptionController];
+export function clusterControllerFactories(options: ControllerFactoriesOptions = {}): ControllerFactory[] {
+  return [persistentVolumeController, nodeLifecycleController(options.nodeLifecycle), taintEvictionController, horizontalPodAutoscalerController, disruptionController];
 }

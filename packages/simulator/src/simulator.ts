@@ -60,6 +60,8 @@ const GiB = 1024 * 1024 * 1024;
 /** The window metrics-server reports (its default resolution). */
 const METRICS_WINDOW_S = 15;
 const WATCH_IDENTITY = 'canopy-simulator';
+/** On a Node: `"true"` cuts the simulated node off (pauseNode); removing it reconnects the node. */
+export const NODE_PAUSED_ANNOTATION = 'simulator.canopy.io/paused';
 
 export interface SimulatorOptions {
   /** How to reach the API server (in-process transports let each node act as itself). */
@@ -108,6 +110,10 @@ export class Simulator implements NodeConnector, MetricsProvider {
   private readonly runtimes = new Map<string, PodRuntime>();
   private readonly runtimeNode = new Map<string, SimulatedNode>();
   private informer?: Informer;
+  /** Watches the simulated Nodes for the `simulator.canopy.io/paused` annotation. */
+  private nodeInformer?: Informer;
+  /** Nodes paused by their annotation (resumed when it goes); nodes paused through pauseNode stay paused. */
+  private readonly pausedByAnnotation = new Set<string>();
   private queue?: WorkQueue<string>;
   private workers?: Promise<void>;
   private build: BuildInfo = {
@@ -182,6 +188,29 @@ export class Simulator implements NodeConnector, MetricsProvider {
     const names = Array.from({ length: count }, (_, i) => `${this.prefix}-${i + 1}`);
     await this.registerNodes(names);
     await this.informer.start();
+    // A Node annotated `simulator.canopy.io/paused: "true"` is cut off as pauseNode does, so a
+    // running `canopy server` can stop one node's heartbeats through the API (kubectl annotate).
+    this.nodeInformer = new Informer(watcher, types.nodes, { clock: this.clock, log: this.log, transform: withoutManagedFields });
+    this.nodeInformer.addHandler({
+      onAdd: (node) => this.followPauseAnnotation(node),
+      onUpdate: (_old, node) => this.followPauseAnnotation(node),
+    });
+    await this.nodeInformer.start();
+  }
+
+  private followPauseAnnotation(object: KubeObject): void {
+    const name = object.metadata.name ?? '';
+    const node = this.nodes.get(name);
+    if (!node) return;
+    const wanted = object.metadata.annotations?.[NODE_PAUSED_ANNOTATION] === 'true';
+    if (wanted && !node.paused) {
+      this.log(`simulator: node ${name} paused by its ${NODE_PAUSED_ANNOTATION} annotation`);
+      this.pausedByAnnotation.add(name);
+      this.pauseNode(name);
+    } else if (!wanted && node.paused && this.pausedByAnnotation.delete(name)) {
+      this.log(`simulator: node ${name} resumed (its ${NODE_PAUSED_ANNOTATION} annotation is gone)`);
+      this.resumeNode(name).catch((err: unknown) => this.log(`simulator: resuming node ${name} failed: ${(err as Error).message}`));
+    }
   }
 
   private async registerNodes(names: string[]): Promise<void> {
@@ -236,6 +265,7 @@ export class Simulator implements NodeConnector, MetricsProvider {
     this.runtimes.clear();
     this.runtimeNode.clear();
     this.queue?.shutdown();
+    await this.nodeInformer?.stop();
     await this.informer?.stop();
     await this.workers;
     for (const set of this.listeners.values()) for (const l of set) l();
@@ -268,6 +298,7 @@ export class Simulator implements NodeConnector, MetricsProvider {
     }
     node.shutdown();
     this.nodes.delete(name);
+    this.pausedByAnnotation.delete(name);
     await this.base.tryDelete(types.leases, name, { namespace: 'kube-node-lease' });
     await this.base.tryDelete(types.nodes, name);
   }
@@ -285,6 +316,7 @@ export class Simulator implements NodeConnector, MetricsProvider {
   /** Reconnects a paused node: heartbeat and status at once, then every pending pod change. */
   async resumeNode(name: string): Promise<void> {
     const node = this.requireNode(name);
+    this.pausedByAnnotation.delete(name);
     if (!node.paused) return;
     node.paused = false;
     await node.postStatus();

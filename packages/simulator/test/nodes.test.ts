@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseQuantity } from '@canopy/apimachinery';
 import { types } from '@canopy/client';
-import { podCidrFor } from '../src/index.js';
-import { startSimulated, type SimulatedCluster } from './support.js';
+import { NODE_PAUSED_ANNOTATION, podCidrFor } from '../src/index.js';
+import { eventually, startSimulated, type SimulatedCluster } from './support.js';
 
 type Obj = Record<string, any>;
 
@@ -80,6 +80,27 @@ describe('simulated nodes', () => {
     await c.sim.resumeNode('canopy-node-2');
     const fourth = await renewTimes();
     assert.equal(fourth['canopy-node-2'], c.clock.now(), 'renewed at once on resume');
+  });
+
+  it('a Node annotated simulator.canopy.io/paused: "true" is paused until the annotation goes', async () => {
+    const renewTime = async (name: string) => Date.parse(((await c.client.get(types.leases, name, 'kube-node-lease')).spec as Obj).renewTime);
+    await c.client.patch(types.nodes, 'canopy-node-1', { metadata: { annotations: { [NODE_PAUSED_ANNOTATION]: 'true' } } }, 'merge');
+    await eventually('node-1 paused', () => c.sim.isPaused('canopy-node-1'));
+    const before = await renewTime('canopy-node-1');
+    await c.advance(30_000, 1000);
+    assert.equal(await renewTime('canopy-node-1'), before, 'no renewal while annotated');
+    assert.ok((await renewTime('canopy-node-3')) >= before + 20_000, 'the others kept renewing');
+    // Another value is not "true": the node comes back, renewing at once.
+    await c.client.patch(types.nodes, 'canopy-node-1', { metadata: { annotations: { [NODE_PAUSED_ANNOTATION]: 'false' } } }, 'merge');
+    await eventually('node-1 resumed', () => !c.sim.isPaused('canopy-node-1'));
+    await eventually('node-1 renewed at once', async () => (await renewTime('canopy-node-1')) === c.clock.now());
+    // A node paused through the API stays paused whatever happens to its annotations.
+    c.sim.pauseNode('canopy-node-1');
+    await c.client.patch(types.nodes, 'canopy-node-1', { metadata: { annotations: { [NODE_PAUSED_ANNOTATION]: null } } }, 'merge');
+    await c.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(c.sim.isPaused('canopy-node-1'), true);
+    await c.sim.resumeNode('canopy-node-1');
   });
 
   it('posts node status every 60 s with a fresh heartbeat', async () => {
