@@ -17,6 +17,8 @@ export interface ListQuery {
 }
 
 const RESERVED = new Set(['page', 'limit', 'sortBy', 'orderBy', 'ascending', 'reverse', 'labelSelector']);
+/** What Go's strconv.ParseBool reads as true. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 export function parseListQuery(query: URLSearchParams): ListQuery {
   const int = (name: string, fallback: number): number => {
@@ -38,10 +40,12 @@ export function parseListQuery(query: URLSearchParams): ListQuery {
     }
   }
   return {
-    page: Math.max(1, int('page', 1)),
+    // Not clamped: ks-apiserver answers nothing for a page before the first (its offset is negative).
+    page: int('page', 1),
     limit: int('limit', -1),
     sortBy: query.get('sortBy') ?? query.get('orderBy') ?? 'creationTimestamp',
-    ascending: (query.get('ascending') ?? 'false') === 'true',
+    // ks-apiserver reads it with Go's strconv.ParseBool (a Python client sends `True`); anything else is descending.
+    ascending: GO_TRUE.has(query.get('ascending') ?? ''),
     filters,
     labelSelector,
   };
@@ -89,8 +93,8 @@ function fieldMatch(object: KubeObject, selector: FieldSelector): boolean {
 /** A kind's own filters (pods by node, deployments by status, …); undefined: not this kind's key. */
 export type KindFilter = (object: KubeObject, key: string, value: string) => boolean | undefined;
 
+/** KubeSphere's display name (constants.DisplayNameAnnotationKey). */
 const ALIAS_NAME = 'kubesphere.io/alias-name';
-const DISPLAY_NAME = 'kubesphere.io/display-name';
 
 export function metaFilter(object: KubeObject, key: string, value: string, parsedFieldSelector?: FieldSelector): boolean {
   const m = object.metadata;
@@ -98,7 +102,7 @@ export function metaFilter(object: KubeObject, key: string, value: string, parse
     case 'names':
       return value.split(',').includes(m.name ?? '');
     case 'name': {
-      const alias = m.annotations?.[ALIAS_NAME] || m.annotations?.[DISPLAY_NAME];
+      const alias = m.annotations?.[ALIAS_NAME];
       if (alias && alias.toLowerCase().includes(value.toLowerCase())) return true;
       return (m.name ?? '').includes(value);
     }
@@ -167,6 +171,6 @@ export function applyListQuery(objects: Iterable<KubeObject>, q: ListQuery, kind
   const total = matched.length;
   if (q.limit === -1) return { items: matched, totalItems: total };
   const offset = (q.page - 1) * q.limit;
-  if (q.limit < 0 || offset > total) return { items: [], totalItems: total };
+  if (q.limit < 0 || offset < 0 || offset > total) return { items: [], totalItems: total };
   return { items: matched.slice(offset, offset + q.limit), totalItems: total };
 }
