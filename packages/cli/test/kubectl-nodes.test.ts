@@ -99,7 +99,7 @@ spec:
     await k(['-n', NS, 'rollout', 'status', 'deployment/app', '--timeout=60s']);
     const pods = (await json(['-n', NS, 'get', 'pods', '-l', 'app=app'])).items;
     const victim: string = pods[0].spec.nodeName;
-    const doomed = pods.filter((p: any) => p.spec.nodeName === victim).map((p: any) => p.metadata.name as string);
+    const doomed: string[] = pods.filter((p: any) => p.spec.nodeName === victim).map((p: any) => p.metadata.name as string);
     // A pod on the same node with the admission's default tolerations (300 s): it must outlast the test.
     await k(
       ['apply', '-f', '-'],
