@@ -236,7 +236,7 @@ export class Platform {
 
   private auditSink(): AuditSink {
     return {
-      record: ({ request, status, allowed, reason, requestBody, startedAt }) => {
+      record: ({ request, status, allowed, reason, requestBody, startedAt, before, after }) => {
         const info = this.requestInfo(request);
         // A route may refuse what the authorizer let through (the tenant API checks single objects
         // itself): that is a denial too, and is audited like one.
@@ -278,6 +278,9 @@ export class Platform {
             allowed: allowed && !refused,
             reason,
             requestObject,
+            // Updates keep the object before and after (secret material is redacted by the log).
+            ...(before !== undefined && status < 400 ? { before } : {}),
+            ...(after !== undefined && status < 400 ? { after } : {}),
           });
         } catch (err) {
           this.log(`audit: ${(err as Error).message}`);

@@ -27,7 +27,7 @@ const PUBLIC_PREFIXES = ['/oauth/token', '/oauth/authorize', '/oauth/keys', '/oa
 
 export interface AuditSink {
   /** Called once per request after the response is sent (and for denials). */
-  record(entry: { request: PlatformRequest; status: number; allowed: boolean; reason?: string; requestBody?: Buffer; startedAt: number }): void;
+  record(entry: { request: PlatformRequest; status: number; allowed: boolean; reason?: string; requestBody?: Buffer; startedAt: number; before?: unknown; after?: unknown }): void;
 }
 
 export interface FrontOptions {
@@ -51,8 +51,38 @@ export interface FrontOptions {
 
 declare module 'fastify' {
   interface FastifyRequest {
+    auditObjects?: { before?: unknown; after?: unknown };
     platform?: PlatformRequest;
     startedAt?: number;
+  }
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** `/api/v1/namespaces/x/pods/y[/status|/scale]`, `/apis/g/v/…/name`: a path naming one object. */
+function isObjectPath(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  const scoped = rest[0] === 'namespaces' && rest.length >= 3 ? rest.slice(2) : rest;
+  return scoped.length === 2 || (scoped.length === 3 && (scoped[2] === 'status' || scoped[2] === 'scale'));
+}
+
+async function readObject(transport: Transport, path: string): Promise<unknown> {
+  const objectPath = path.replace(/\/(status|scale)$/, '');
+  try {
+    const res = await transport.request({ method: 'GET', path: objectPath, headers: { accept: 'application/json' } });
+    return res.status === 200 ? parseJson(res.body) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (!text || text[0] !== '{') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -131,11 +161,27 @@ export class PlatformFront {
     app.setNotFoundHandler((_req, reply) => sendStatus(reply, errors.pathNotFound()));
     app.addHook('onRequest', async (req, reply) => this.gate(req, reply));
     app.addHook('onResponse', async (req, reply) => {
-      if (req.platform) options.audit?.record({ request: req.platform, status: reply.statusCode, allowed: true, requestBody: Buffer.isBuffer(req.body) ? req.body : undefined, startedAt: req.startedAt ?? Date.now() });
+      if (req.platform)
+        options.audit?.record({
+          request: req.platform,
+          status: reply.statusCode,
+          allowed: true,
+          requestBody: Buffer.isBuffer(req.body) ? req.body : undefined,
+          startedAt: req.startedAt ?? Date.now(),
+          ...req.auditObjects,
+        });
     });
     const proxy = async (req: FastifyRequest, reply: FastifyReply) => {
       const info = req.platform!;
-      await proxyRequest(options.kube, req, reply, info.path, info.query);
+      // The audit trail keeps an update's object before and after: read it first (as the
+      // platform), and keep the answer, for writes to one object.
+      const auditObjects = options.audit && WRITE_METHODS.has(req.method) ? {} as { before?: unknown; after?: unknown } : undefined;
+      if (auditObjects && req.method !== 'POST' && isObjectPath(info.path)) auditObjects.before = await readObject(options.kube, info.path);
+      const answer = await proxyRequest(options.kube, req, reply, info.path, info.query);
+      if (auditObjects) {
+        auditObjects.after = parseJson(answer);
+        req.auditObjects = auditObjects;
+      }
       return reply;
     };
     for (const prefix of ['/api', '/apis', '/clusters/:cluster/api', '/clusters/:cluster/apis']) {

@@ -33,7 +33,7 @@ function isStreaming(query: URLSearchParams, path: string): boolean {
 }
 
 /** Forwards one authorized request (path already stripped of any `/clusters/<name>` prefix). */
-export async function proxyRequest(transport: Transport, req: FastifyRequest, reply: FastifyReply, path: string, query: URLSearchParams): Promise<void> {
+export async function proxyRequest(transport: Transport, req: FastifyRequest, reply: FastifyReply, path: string, query: URLSearchParams): Promise<string | undefined> {
   const headers = forwardedHeaders(req.headers);
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   if (isStreaming(query, path)) {
@@ -56,13 +56,14 @@ export async function proxyRequest(transport: Transport, req: FastifyRequest, re
       res.close();
       raw.end();
     }
-    return;
+    return undefined;
   }
   const res = await transport.request({ method: req.method, path, query, headers, body });
   reply.code(res.status);
   for (const name of ['content-type', 'warning', 'audit-id', 'retry-after', 'etag']) if (res.headers[name]) reply.header(name, res.headers[name]);
   reply.header('cache-control', 'no-cache, private');
   reply.send(Buffer.from(res.body));
+  return res.body;
 }
 
 /**
