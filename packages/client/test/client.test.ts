@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatusError } from '@canopy/apimachinery';
-import { FakeClock, Informer, isNotFound, KubeClient, LeaderElector, types, WorkQueue } from '../src/index.js';
+import { FakeClock, Informer, InformerFactory, isNotFound, KubeClient, LeaderElector, stripManagedFields, types, WorkQueue } from '../src/index.js';
 import { startCluster, type TestCluster } from './support.js';
 
 let cluster: TestCluster;
@@ -83,6 +83,27 @@ describe('Informer', () => {
     assert.deepEqual(events.slice(3), ['delete later', 'add after']);
     assert.equal(informer.size, 1);
     await informer.stop();
+  });
+});
+
+describe('InformerFactory', () => {
+  it('applies its transform to every cache: stripped managedFields stay on the server, also after an update from the cache', async () => {
+    const c = cluster.inProcess();
+    const ns = 'informer-factory';
+    await c.create(types.namespaces, { metadata: { name: ns } });
+    await c.create(types.configMaps, { metadata: { name: 'settings', namespace: ns }, data: { a: '1' } });
+    const factory = new InformerFactory(c, { transform: stripManagedFields });
+    const informer = factory.for(types.configMaps, { namespace: ns });
+    await informer.start();
+    const cached = informer.get('settings', ns)!;
+    assert.equal(cached.metadata.managedFields, undefined, 'the cache holds no managedFields');
+    assert.equal((cached as any).data.a, '1');
+    // A controller writing back what it cached does not erase the field owners (kube keeps them).
+    const updated = await c.update(types.configMaps, { ...cached, data: { a: '2' } } as any);
+    assert.ok(updated.metadata.managedFields?.length, 'the server kept managedFields');
+    await waitFor(() => (informer.get('settings', ns) as any)?.data.a === '2');
+    assert.equal(informer.get('settings', ns)!.metadata.managedFields, undefined);
+    await factory.stop();
   });
 });
 
