@@ -2,7 +2,7 @@
  * The controller manager: runs every controller (and the scheduler) while holding the
  * `kube-controller-manager` lease, so two Canopy processes sharing a cluster never both act.
  */
-import { EventRecorder, InformerFactory, KubeClient, LeaderElector, realClock, type Clock, type InProcessTransport, type Transport } from '@canopy/client';
+import { EventRecorder, InformerFactory, KubeClient, LeaderElector, realClock, stripManagedFields, type Clock, type InProcessTransport, type Transport } from '@canopy/client';
 import type { Controller, ControllerFactory } from './context.js';
 
 export interface ControllerManagerOptions {
@@ -65,7 +65,9 @@ export class ControllerManager {
   private async run(): Promise<void> {
     // Informers read as the generic garbage collector's identity, which may read every kind.
     const reader = this.clientFor('generic-garbage-collector', 'informers');
-    this.informers = new InformerFactory(reader, { clock: this.clock, log: this.log });
+    // No controller reads managedFields: the shared caches (the garbage collector follows every
+    // kind) drop them, as client-go users do with TransformStripManagedFields.
+    this.informers = new InformerFactory(reader, { clock: this.clock, log: this.log, transform: stripManagedFields });
     for (const factory of this.options.factories) {
       // A factory acts as its service account, or as a plain user (system:kube-scheduler → kube-scheduler).
       const component = factory.serviceAccount ?? (factory.user ?? '').replace(/^system:/, '');

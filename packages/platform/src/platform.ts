@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '@canopy/apimachinery';
-import { InformerFactory, KubeClient, realClock, types, type Clock, type Transport } from '@canopy/client';
+import { InformerFactory, KubeClient, realClock, stripManagedFields, types, type Clock, type Transport } from '@canopy/client';
 import { AuditLog } from './audit/audit-log.js';
 import { consoleAssets } from './console-assets.js';
 import { consoleSignIn } from './console-signin.js';
@@ -96,7 +96,9 @@ export class Platform {
   private constructor(private readonly options: PlatformOptions) {
     this.clock = options.clock ?? realClock;
     this.client = new KubeClient(options.transport, { userAgent: FIELD_MANAGER });
-    this.informers = new InformerFactory(this.client, { clock: this.clock, log: options.log });
+    // Every platform cache drops managedFields (nothing here reads them; at 10,000 users and 4,000
+    // projects they were a third of the caches' memory).
+    this.informers = new InformerFactory(this.client, { clock: this.clock, log: options.log, transform: stripManagedFields });
     this.authorizer = new IamAuthorizer(this.policy);
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     this.audit = new AuditLog(join(options.dataDir, 'audit.db'));
