@@ -3,7 +3,7 @@
  * the user's role templates grant them, with their confirmation dialogs. The server decides
  * again on every request; a refusal is shown in the dialog as the server words it.
  */
-import { useState, type ReactNode } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
@@ -27,7 +27,24 @@ import { kubePath } from '../api/resources';
 import { detailHref } from '../pages/paths';
 import type { ActionId, K8sObject, ResourceModel, Scope } from '../models/types';
 
-const NEEDS: Record<ActionId, Action> = { editYaml: 'edit', delete: 'delete', scale: 'edit' };
+const NEEDS: Record<ActionId, Action> = {
+  editYaml: 'edit',
+  delete: 'delete',
+  scale: 'edit',
+  edit: 'edit',
+  restart: 'edit',
+  rollback: 'edit',
+  toggleUser: 'edit',
+  resetPassword: 'edit',
+  changeRole: 'edit',
+  removeMember: 'delete',
+};
+
+/** Dialogs with forms of their own (edit, roll back, reset a password, change a role) load on first use. */
+const FormDialogs = lazy(() => import('./forms/FormDialogs'));
+const WITH_FORM: ActionId[] = ['edit', 'rollback', 'resetPassword', 'changeRole'];
+/** Actions that only ask for confirmation. */
+const CONFIRMED: ActionId[] = ['delete', 'restart', 'toggleUser', 'removeMember'];
 
 export function useAllowedActions(model: ResourceModel | undefined, scope: Scope): ActionId[] {
   const permissions = usePermissions(scope);
@@ -35,12 +52,22 @@ export function useAllowedActions(model: ResourceModel | undefined, scope: Scope
   return model.actions.filter((a) => permissions.can(model.module, NEEDS[a]));
 }
 
-function objectPath(model: ResourceModel, scope: Scope, object: K8sObject): string {
+/** Whether the user may create objects of the model here (the Create button). */
+export function useCanCreate(model: ResourceModel | undefined, scope: Scope): boolean {
+  const permissions = usePermissions(scope);
+  return !!model?.form && !permissions.loading && permissions.can(model.module, 'create');
+}
+
+/** Where an object is written: the model's own write path, its read path, or its Kubernetes path. */
+export function objectPath(model: ResourceModel, scope: Scope, object: K8sObject): string {
   return (
+    model.writePath?.(object.metadata.name, scope) ??
     model.getPath?.(object.metadata.name, scope) ??
     kubePath(model, scope.cluster, object.metadata.namespace, object.metadata.name)
   );
 }
+
+const isDisabledUser = (o: K8sObject) => o.status?.state === 'Disabled';
 
 export function useActionDialogs(
   model: ResourceModel,
@@ -79,20 +106,39 @@ export function useActionDialogs(
     setError('');
     try {
       const path = objectPath(model, scope, target.object);
-      if (target.action === 'delete') {
-        await api(path, { method: 'DELETE' });
-        close();
-        await refresh();
-        afterDelete?.();
-      } else if (target.action === 'scale') {
-        await api(path, {
-          method: 'PATCH',
-          body: { spec: { replicas } },
-          headers: { 'content-type': 'application/merge-patch+json' },
-        });
-        close();
-        await refresh();
+      switch (target.action) {
+        case 'delete':
+        case 'removeMember':
+          await api(path, { method: 'DELETE' });
+          break;
+        case 'scale':
+          await api(path, {
+            method: 'PATCH',
+            body: { spec: { replicas } },
+            headers: { 'content-type': 'application/merge-patch+json' },
+          });
+          break;
+        case 'restart':
+          // What `kubectl rollout restart` does: a new pod template annotation starts a rollout.
+          await api(path, {
+            method: 'PATCH',
+            body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } },
+            headers: { 'content-type': 'application/merge-patch+json' },
+          });
+          break;
+        case 'toggleUser': {
+          // The users API takes the whole user; a user manager may flip Active ⇄ Disabled.
+          const current = await api<K8sObject>(path);
+          await api(path, {
+            method: 'PUT',
+            body: { ...current, status: { ...current.status, state: isDisabledUser(current) ? 'Active' : 'Disabled' } },
+          });
+          break;
+        }
       }
+      close();
+      await refresh();
+      if (target.action === 'delete') afterDelete?.();
     } catch (err) {
       setError((err as Error).message);
       setBusy(false);
@@ -100,45 +146,70 @@ export function useActionDialogs(
   };
 
   const name = target?.object.metadata.name ?? '';
-  const dialogs = target ? (
-    <Modal isOpen variant="small" onClose={close} aria-labelledby="action-title" aria-describedby="action-body">
-      <ModalHeader
-        title={target.action === 'delete' ? t('actions.deleteTitle', { name }) : t('actions.scaleTitle', { name })}
-        labelId="action-title"
-        titleIconVariant={target.action === 'delete' ? 'warning' : undefined}
-      />
-      <ModalBody id="action-body">
-        {target.action === 'delete' && t('actions.deleteBody', { name })}
-        {target.action === 'scale' && (
-          <NumberInput
-            value={replicas}
-            min={0}
-            onMinus={() => setReplicas(Math.max(0, replicas - 1))}
-            onPlus={() => setReplicas(replicas + 1)}
-            onChange={(e) => setReplicas(Math.max(0, Number((e.target as HTMLInputElement).value) || 0))}
-            inputName="replicas"
-            inputAriaLabel={t('actions.replicas')}
-            minusBtnAriaLabel={t('actions.decrease')}
-            plusBtnAriaLabel={t('actions.increase')}
-          />
-        )}
-        {error && <Alert isInline variant="danger" title={error} className="canopy-gap-top" />}
-      </ModalBody>
-      <ModalFooter>
-        <Button
-          variant={target.action === 'delete' ? 'danger' : 'primary'}
-          onClick={() => void submit()}
-          isLoading={busy}
-          isDisabled={busy}
-        >
-          {target.action === 'delete' ? t('actions.delete') : t('actions.save')}
-        </Button>
-        <Button variant="link" onClick={close}>
-          {t('actions.cancel')}
-        </Button>
-      </ModalFooter>
-    </Modal>
-  ) : null;
+  const titles: Partial<Record<ActionId, string>> = {
+    delete: t('actions.deleteTitle', { name }),
+    scale: t('actions.scaleTitle', { name }),
+    restart: t('actions.restartTitle', { name }),
+    toggleUser: target && isDisabledUser(target.object) ? t('users.enableTitle', { name }) : t('users.disableTitle', { name }),
+    removeMember: t('members.removeTitle', { name }),
+  };
+  const bodies: Partial<Record<ActionId, string>> = {
+    delete: t('actions.deleteBody', { name }),
+    restart: t('actions.restartBody', { name }),
+    toggleUser: target && isDisabledUser(target.object) ? t('users.enableBody', { name }) : t('users.disableBody', { name }),
+    removeMember: t('members.removeBody', { name }),
+  };
+  const danger = target && (target.action === 'delete' || target.action === 'removeMember');
+  const confirmLabel =
+    target?.action === 'delete'
+      ? t('actions.delete')
+      : target?.action === 'removeMember'
+        ? t('actions.removeMember')
+        : target?.action === 'restart'
+          ? t('actions.restart')
+          : target?.action === 'toggleUser'
+            ? isDisabledUser(target.object)
+              ? t('users.enable')
+              : t('users.disable')
+            : t('actions.save');
+  let dialogs: ReactNode = null;
+  if (target && WITH_FORM.includes(target.action))
+    dialogs = (
+      <Suspense fallback={null}>
+        <FormDialogs action={target.action} object={target.object} model={model} scope={scope} onClose={close} onDone={() => void refresh()} />
+      </Suspense>
+    );
+  else if (target && (CONFIRMED.includes(target.action) || target.action === 'scale'))
+    dialogs = (
+      <Modal isOpen variant="small" onClose={close} aria-labelledby="action-title" aria-describedby="action-body">
+        <ModalHeader title={titles[target.action]} labelId="action-title" titleIconVariant={danger ? 'warning' : undefined} />
+        <ModalBody id="action-body">
+          {bodies[target.action]}
+          {target.action === 'scale' && (
+            <NumberInput
+              value={replicas}
+              min={0}
+              onMinus={() => setReplicas(Math.max(0, replicas - 1))}
+              onPlus={() => setReplicas(replicas + 1)}
+              onChange={(e) => setReplicas(Math.max(0, Number((e.target as HTMLInputElement).value) || 0))}
+              inputName="replicas"
+              inputAriaLabel={t('actions.replicas')}
+              minusBtnAriaLabel={t('actions.decrease')}
+              plusBtnAriaLabel={t('actions.increase')}
+            />
+          )}
+          {error && <Alert isInline variant="danger" title={error} className="canopy-gap-top" />}
+        </ModalBody>
+        <ModalFooter>
+          <Button variant={danger ? 'danger' : 'primary'} onClick={() => void submit()} isLoading={busy} isDisabled={busy}>
+            {confirmLabel}
+          </Button>
+          <Button variant="link" onClick={close}>
+            {t('actions.cancel')}
+          </Button>
+        </ModalFooter>
+      </Modal>
+    );
   return { run, dialogs };
 }
 
@@ -181,8 +252,8 @@ export function ActionsMenu({
     >
       <DropdownList>
         {actions.map((a) => (
-          <DropdownItem key={a} onClick={() => onAction(a, object)} isDanger={a === 'delete'}>
-            {t(`actions.${a}`)}
+          <DropdownItem key={a} onClick={() => onAction(a, object)} isDanger={a === 'delete' || a === 'removeMember'}>
+            {a === 'toggleUser' ? t(isDisabledUser(object) ? 'users.enable' : 'users.disable') : t(`actions.${a}`)}
           </DropdownItem>
         ))}
       </DropdownList>

@@ -13,6 +13,8 @@ import { yaml } from '@codemirror/lang-yaml';
 import { parse, stringify } from 'yaml';
 import { api } from '../api/http';
 import { kubePath, objectQueryKey } from '../api/resources';
+import { comparable } from './diff';
+import { DiffView } from './DiffView';
 import type { K8sObject, ResourceModel, Scope } from '../models/types';
 
 /** What the editor shows: the object without managedFields (noise nobody edits). */
@@ -39,6 +41,8 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
   const [error, setError] = useState('');
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** The dry run's answer, shown as a diff until the user applies or goes back to editing. */
+  const [pending, setPending] = useState<{ body: K8sObject; before: string; after: string }>();
 
   useEffect(() => {
     if (!host.current) return;
@@ -74,7 +78,13 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
     });
   }, [editing]);
 
-  const save = async () => {
+  const target = () =>
+    model.writePath?.(object.metadata.name, scope) ??
+    model.getPath?.(object.metadata.name, scope) ??
+    kubePath(model, scope.cluster, object.metadata.namespace, object.metadata.name);
+
+  /** First step of a save: parse, ask the server for a dry run, and show what would change. */
+  const review = async () => {
     setError('');
     setSaved(false);
     let body: K8sObject;
@@ -86,17 +96,29 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
       return;
     }
     setBusy(true);
-    const namespace = object.metadata.namespace;
-    const path = model.getPath?.(object.metadata.name, scope) ?? kubePath(model, scope.cluster, namespace, object.metadata.name);
     try {
       // The Kubernetes API answers a dry run with what would be stored; platform endpoints have none.
-      if (!model.getPath) await api(`${path}?dryRun=All`, { method: 'PUT', body });
-      const updated = await api<K8sObject>(path, { method: 'PUT', body });
+      const after = model.getPath || model.writePath ? body : await api<K8sObject>(`${target()}?dryRun=All`, { method: 'PUT', body });
+      setPending({ body, before: comparable(object), after: comparable(after) });
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const save = async () => {
+    if (!pending) return;
+    setBusy(true);
+    const namespace = object.metadata.namespace;
+    try {
+      const updated = await api<K8sObject>(target(), { method: 'PUT', body: pending.body });
       client.setQueryData(objectQueryKey(model, scope, model.namespaced ? namespace : undefined, object.metadata.name), {
         apiVersion: object.apiVersion,
         kind: object.kind,
         ...updated,
       });
+      setPending(undefined);
       setEditing(false);
       setSaved(true);
     } catch (err) {
@@ -119,21 +141,31 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
         {editing && (
           <>
             <FlexItem>
-              <Button variant="primary" onClick={() => void save()} isLoading={busy} isDisabled={busy}>
-                {t('yaml.save')}
-              </Button>
+              {pending ? (
+                <Button variant="primary" onClick={() => void save()} isLoading={busy} isDisabled={busy}>
+                  {t('apply.apply')}
+                </Button>
+              ) : (
+                <Button variant="primary" onClick={() => void review()} isLoading={busy} isDisabled={busy}>
+                  {t('apply.review')}
+                </Button>
+              )}
             </FlexItem>
             <FlexItem>
               <Button
                 variant="link"
                 onClick={() => {
+                  if (pending) {
+                    setPending(undefined);
+                    return;
+                  }
                   setEditing(false);
                   setError('');
                   const editor = view.current;
                   editor?.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: toYaml(object) } });
                 }}
               >
-                {t('actions.cancel')}
+                {pending ? t('apply.back') : t('actions.cancel')}
               </Button>
             </FlexItem>
           </>
@@ -145,7 +177,13 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
         </Alert>
       )}
       {saved && <Alert isInline variant="success" title={t('yaml.saved')} className="canopy-gap-bottom" />}
-      <div ref={host} className="canopy-yaml" data-testid="yaml-editor" />
+      {pending && (
+        <div className="canopy-gap-bottom">
+          <Alert isInline variant="info" title={t('apply.reviewChecked')} className="canopy-gap-bottom" />
+          <DiffView before={pending.before} after={pending.after} />
+        </div>
+      )}
+      <div ref={host} className="canopy-yaml" data-testid="yaml-editor" hidden={!!pending} />
     </div>
   );
 }

@@ -109,6 +109,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.pods',
     module: 'pods',
+    detailTabs: ['logs', 'terminal'],
+    actions: ['delete'],
     columns: [
       status(podStatus),
       text('ready', 'columns.ready', (o) => {
@@ -137,8 +139,9 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.deployments',
     module: 'deployments',
+    form: 'deployment',
     scalable: true,
-    actions: ['scale', 'editYaml', 'delete'],
+    actions: ['edit', 'scale', 'restart', 'rollback', 'editYaml', 'delete'],
     columns: [
       status((o) => workloadStatus(o, o.spec?.replicas ?? 0, o.status?.availableReplicas ?? 0)),
       text('replicas', 'columns.replicas', (o) => replicas(o, 'availableReplicas')),
@@ -154,8 +157,9 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.statefulsets',
     module: 'statefulsets',
+    form: 'statefulset',
     scalable: true,
-    actions: ['scale', 'editYaml', 'delete'],
+    actions: ['edit', 'scale', 'restart', 'editYaml', 'delete'],
     columns: [
       status((o) => workloadStatus(o, o.spec?.replicas ?? 0, o.status?.readyReplicas ?? 0)),
       text('replicas', 'columns.replicas', (o) => replicas(o)),
@@ -171,6 +175,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.daemonsets',
     module: 'daemonsets',
+    form: 'daemonset',
+    actions: ['edit', 'restart', 'editYaml', 'delete'],
     columns: [
       status((o) => workloadStatus(o, o.status?.desiredNumberScheduled ?? 0, o.status?.numberReady ?? 0)),
       text('replicas', 'columns.replicas', (o) => `${o.status?.numberReady ?? 0}/${o.status?.desiredNumberScheduled ?? 0}`),
@@ -200,6 +206,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.jobs',
     module: 'jobs',
+    form: 'job',
+    actions: ['edit', 'editYaml', 'delete'],
     columns: [
       status((o) =>
         condition(o, 'Complete') === 'True'
@@ -222,6 +230,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.cronjobs',
     module: 'cronjobs',
+    form: 'cronjob',
+    actions: ['edit', 'editYaml', 'delete'],
     columns: [
       status((o) => (o.spec?.suspend ? 'Suspended' : 'Running')),
       text('schedule', 'columns.schedule', (o) => o.spec?.schedule, 'mono'),
@@ -238,6 +248,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.services',
     module: 'services',
+    form: 'service',
+    actions: ['edit', 'editYaml', 'delete'],
     columns: [
       text('type', 'columns.type', (o) => o.spec?.type),
       text('clusterIP', 'columns.clusterIP', (o) => o.spec?.clusterIP, 'mono'),
@@ -258,6 +270,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.ingresses',
     module: 'ingresses',
+    form: 'ingress',
+    actions: ['edit', 'editYaml', 'delete'],
     columns: [
       text('class', 'columns.class', (o) => o.spec?.ingressClassName),
       text('hosts', 'columns.hosts', (o) => ((o.spec?.rules ?? []) as any[]).map((r) => r.host ?? '*').join(', ')),
@@ -277,6 +291,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.configmaps',
     module: 'configmaps',
+    form: 'configmap',
+    actions: ['edit', 'editYaml', 'delete'],
     columns: [text('data', 'columns.data', (o) => count(o.data) + count(o.binaryData))],
   }),
   model({
@@ -287,6 +303,8 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.secrets',
     module: 'secrets',
+    form: 'secret',
+    actions: ['edit', 'editYaml', 'delete'],
     columns: [text('type', 'columns.type', (o) => o.type), text('data', 'columns.data', (o) => count(o.data))],
   }),
   model({
@@ -380,6 +398,12 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.projects',
     module: 'projects',
+    form: 'project',
+    // Inside a workspace a project is created through the tenant API, which labels it and makes its creator its admin.
+    createPath: (scope) =>
+      scope.workspace
+        ? `${TENANT_API}/workspaces/${encodeURIComponent(scope.workspace)}/namespaces`
+        : `${clusterPrefix(scope.cluster)}/api/v1/namespaces`,
     actions: ['editYaml', 'delete'],
     columns: [
       status((o) => o.status?.phase),
@@ -428,7 +452,10 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.users',
     module: 'users',
-    actions: ['delete'],
+    form: 'user',
+    createPath: () => `${IAM_API}/users`,
+    detailTabs: ['loginRecords'],
+    actions: ['toggleUser', 'resetPassword', 'delete'],
     watch: false,
     columns: [
       status((o) => o.status?.state ?? 'Active'),
@@ -449,6 +476,9 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.workspaces',
     module: 'workspaces',
+    form: 'workspace',
+    createPath: () => `${TENANT_API}/workspacetemplates`,
+    writePath: (name) => `${TENANT_API}/workspacetemplates/${encodeURIComponent(name)}`,
     columns: [
       text('manager', 'columns.manager', (o) => o.spec?.template?.spec?.manager),
       text('description', 'columns.description', description),
@@ -465,6 +495,8 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.platformRoles',
     module: 'roles',
+    form: 'role',
+    detailTabs: ['roleTemplates'],
     columns: roleColumns,
     href: (o) => `/access/roles/${encodeURIComponent(o.metadata.name)}`,
   }),
@@ -477,6 +509,8 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.clusterRoles',
     module: 'roles',
+    form: 'role',
+    detailTabs: ['roleTemplates'],
     columns: roleColumns,
     href: (o, scope) => `/clusters/${encodeURIComponent(scope.cluster)}/roles/${encodeURIComponent(o.metadata.name)}`,
   }),
@@ -489,6 +523,12 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.workspaceRoles',
     module: 'roles',
+    form: 'role',
+    detailTabs: ['roleTemplates'],
+    // Through the workspace's own path: the workspace's admin is authorized there, and the label is set.
+    createPath: (scope) => `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspaceroles`,
+    writePath: (name, scope) =>
+      `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspaceroles/${encodeURIComponent(name)}`,
     columns: roleColumns,
     listQuery: (scope) =>
       scope.workspace ? { labelSelector: `kubesphere.io/workspace=${scope.workspace}` } : ({} as Record<string, string>),
@@ -504,6 +544,11 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.projectRoles',
     module: 'roles',
+    form: 'role',
+    detailTabs: ['roleTemplates'],
+    createPath: (scope) => `${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/roles`,
+    writePath: (name, scope) =>
+      `${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/roles/${encodeURIComponent(name)}`,
     columns: roleColumns,
   }),
   model({
@@ -515,7 +560,10 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.members',
     module: 'members',
-    actions: [],
+    form: 'member',
+    createPath: (scope) => `${clusterPrefix(scope.cluster)}${IAM_API}/clustermembers`,
+    writePath: (name, scope) => `${clusterPrefix(scope.cluster)}${IAM_API}/clustermembers/${encodeURIComponent(name)}`,
+    actions: ['changeRole', 'removeMember'],
     watch: false,
     columns: memberColumns('iam.kubesphere.io/clusterrole'),
     listPaths: (scope) => [`${clusterPrefix(scope.cluster)}${IAM_API}/clustermembers`],
@@ -531,7 +579,10 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.members',
     module: 'members',
-    actions: [],
+    form: 'member',
+    createPath: (scope) => `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspacemembers`,
+    writePath: (name, scope) => `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspacemembers/${encodeURIComponent(name)}`,
+    actions: ['changeRole', 'removeMember'],
     watch: false,
     columns: memberColumns('iam.kubesphere.io/workspacerole'),
     listPaths: (scope) => [`${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspacemembers`],
@@ -547,7 +598,10 @@ export const models: ResourceModel[] = [
     namespaced: false,
     title: 'kinds.members',
     module: 'members',
-    actions: [],
+    form: 'member',
+    createPath: (scope) => `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers`,
+    writePath: (name, scope) => `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers/${encodeURIComponent(name)}`,
+    actions: ['changeRole', 'removeMember'],
     watch: false,
     columns: memberColumns('iam.kubesphere.io/role'),
     listPaths: (scope) => [

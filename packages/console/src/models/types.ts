@@ -63,7 +63,45 @@ export interface ChoiceFilter {
   options: { value: string; title: string }[];
 }
 
-export type ActionId = 'editYaml' | 'delete' | 'scale';
+export type ActionId =
+  | 'editYaml'
+  | 'delete'
+  | 'scale'
+  /** The create form, filled with the object. */
+  | 'edit'
+  /** A rolling restart: the pod template's `kubectl.kubernetes.io/restartedAt` annotation. */
+  | 'restart'
+  /** Back to a chosen revision (a ReplicaSet's pod template), as `kubectl rollout undo --to-revision`. */
+  | 'rollback'
+  /** Users: disable or enable sign-in. */
+  | 'toggleUser'
+  | 'resetPassword'
+  /** Members: another role at the same scope, or no membership. */
+  | 'changeRole'
+  | 'removeMember';
+
+/**
+ * Which form creates and edits a kind (components/forms): the pod-template workloads share one,
+ * and so do the platform's objects of each sort.
+ */
+export type FormKind =
+  | 'deployment'
+  | 'statefulset'
+  | 'daemonset'
+  | 'job'
+  | 'cronjob'
+  | 'service'
+  | 'ingress'
+  | 'configmap'
+  | 'secret'
+  | 'workspace'
+  | 'project'
+  | 'user'
+  | 'member'
+  | 'role';
+
+/** Extra tabs of a kind's detail page. */
+export type DetailTab = 'logs' | 'terminal' | 'loginRecords' | 'roleTemplates';
 
 /** Objects related to one object: listed through the resources API with these query keys. */
 export interface Relation {
@@ -110,4 +148,14 @@ export interface ResourceModel {
   discovered?: boolean;
   /** Scale through spec.replicas. */
   scalable?: boolean;
+  /** The form that creates (and edits) objects of this kind; without one, creation is by YAML only. */
+  form?: FormKind;
+  /**
+   * Where a new object is POSTed; default: its Kubernetes collection. Platform endpoints
+   * (`/kapis`) have no dry run, so their review shows the change as typed.
+   */
+  createPath?(scope: Scope): string;
+  /** Where one object is written (PUT, DELETE) when that is not where it is read. */
+  writePath?(name: string, scope: Scope): string;
+  detailTabs?: DetailTab[];
 }

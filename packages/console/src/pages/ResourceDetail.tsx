@@ -40,11 +40,15 @@ import { detailHref, listHref } from './paths';
 import { ResourceList } from './ResourceList';
 import { modelTitle } from '../models/title';
 import { useModel } from './useModel';
-import type { K8sObject, ResourceModel, Scope } from '../models/types';
+import type { DetailTab, K8sObject, ResourceModel, Scope } from '../models/types';
+import { LoginRecords, RoleTemplatesTab } from './DetailExtras';
 
 const YamlEditor = lazy(() => import('../components/YamlEditor'));
+const PodLogs = lazy(() => import('../components/PodLogs'));
+/** xterm.js is large: the terminal loads only when its tab opens. */
+const PodTerminal = lazy(() => import('../components/PodTerminal'));
 
-type TabKey = 'overview' | 'events' | 'related' | 'yaml';
+type TabKey = 'overview' | 'events' | 'related' | 'yaml' | DetailTab;
 
 function MapLabels({ map }: { map?: Record<string, string> }) {
   const { t } = useTranslation();
@@ -370,26 +374,38 @@ export function ResourceDetail() {
               mountOnEnter
               unmountOnExit
             >
-              <Tab eventKey="overview" title={<TabTitleText>{t('detail.overview')}</TabTitleText>}>
-                <Overview model={model} scope={scope} object={object.data} />
-              </Tab>
-              <Tab eventKey="events" title={<TabTitleText>{t('detail.events')}</TabTitleText>}>
-                <Events object={object.data} cluster={scope.cluster} />
-              </Tab>
-              <Tab eventKey="related" title={<TabTitleText>{t('detail.related')}</TabTitleText>}>
-                <Related model={model} scope={scope} object={object.data} />
-              </Tab>
-              <Tab eventKey="yaml" title={<TabTitleText>{t('detail.yaml')}</TabTitleText>}>
-                <Suspense fallback={<Loading />}>
-                  <YamlEditor
-                    model={model}
-                    scope={scope}
-                    object={object.data}
-                    editable={allowed.includes('editYaml')}
-                    startEditing={search.get('edit') === '1'}
-                  />
-                </Suspense>
-              </Tab>
+              {[
+                <Tab key="overview" eventKey="overview" title={<TabTitleText>{t('detail.overview')}</TabTitleText>}>
+                  <Overview model={model} scope={scope} object={object.data} />
+                </Tab>,
+                ...(model.detailTabs ?? []).map((extra) => (
+                  <Tab key={extra} eventKey={extra} title={<TabTitleText>{t(`detail.${extra}`)}</TabTitleText>}>
+                    <Suspense fallback={<Loading />}>
+                      {extra === 'logs' && <PodLogs pod={object.data!} cluster={scope.cluster} />}
+                      {extra === 'terminal' && <PodTerminal pod={object.data!} cluster={scope.cluster} />}
+                      {extra === 'loginRecords' && <LoginRecords user={object.data!} />}
+                      {extra === 'roleTemplates' && <RoleTemplatesTab model={model} scope={scope} role={object.data!} />}
+                    </Suspense>
+                  </Tab>
+                )),
+                <Tab key="events" eventKey="events" title={<TabTitleText>{t('detail.events')}</TabTitleText>}>
+                  <Events object={object.data} cluster={scope.cluster} />
+                </Tab>,
+                <Tab key="related" eventKey="related" title={<TabTitleText>{t('detail.related')}</TabTitleText>}>
+                  <Related model={model} scope={scope} object={object.data} />
+                </Tab>,
+                <Tab key="yaml" eventKey="yaml" title={<TabTitleText>{t('detail.yaml')}</TabTitleText>}>
+                  <Suspense fallback={<Loading />}>
+                    <YamlEditor
+                      model={model}
+                      scope={scope}
+                      object={object.data}
+                      editable={allowed.includes('editYaml')}
+                      startEditing={search.get('edit') === '1'}
+                    />
+                  </Suspense>
+                </Tab>,
+              ]}
             </Tabs>
           )
         )}

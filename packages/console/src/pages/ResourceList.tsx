@@ -4,7 +4,7 @@
  * and the back button works), live updates through a watch, virtualised rows, and the actions
  * the user may take. Embedded (`fixed`), it lists an object's related objects.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
@@ -29,11 +29,14 @@ import { useLiveList } from '../api/live';
 import { translateKey } from '../i18n';
 import { Cell } from '../components/format';
 import { ErrorState, Loading } from '../components/States';
-import { ActionsMenu, useActionDialogs, useAllowedActions } from '../components/ObjectActions';
+import { ActionsMenu, useActionDialogs, useAllowedActions, useCanCreate } from '../components/ObjectActions';
 import { VirtualTable, type VirtualColumn } from '../components/VirtualTable';
 import { detailHref } from './paths';
 import { modelTitle } from '../models/title';
 import type { K8sObject, ResourceModel, Scope } from '../models/types';
+
+/** The create dialog (forms, YAML editor, review) loads when first opened. */
+const CreateDialog = lazy(() => import('../components/forms/FormDialogs').then((m) => ({ default: m.CreateDialog })));
 
 export const PAGE_SIZES = [10, 20, 50, 100, 500, 1000, 5000];
 
@@ -96,6 +99,8 @@ export function ResourceList({ model, scope, fixed, title }: ResourceListProps) 
   const live = useLiveList(list.isSuccess ? model : undefined, scope, params, queryKey);
   const allowed = useAllowedActions(model, scope);
   const { run, dialogs } = useActionDialogs(model, scope);
+  const canCreate = useCanCreate(model, scope) && !fixed;
+  const [creating, setCreating] = useState(false);
 
   // The name box filters as the user types, one request per pause.
   const [nameInput, setNameInput] = useState(params.name ?? '');
@@ -168,6 +173,13 @@ export function ResourceList({ model, scope, fixed, title }: ResourceListProps) 
             </FormSelect>
           </ToolbarItem>
         ))}
+        {canCreate && (
+          <ToolbarItem>
+            <Button variant="primary" onClick={() => setCreating(true)} data-testid="create">
+              {model.form === 'member' ? t('members.invite') : t('list.create')}
+            </Button>
+          </ToolbarItem>
+        )}
         <ToolbarItem>
           <Button variant="plain" aria-label={t('list.refresh')} onClick={() => void list.refetch()} icon={<SyncAltIcon />} />
         </ToolbarItem>
@@ -263,6 +275,11 @@ export function ResourceList({ model, scope, fixed, title }: ResourceListProps) 
         {pagination}
       </PageSection>
       {dialogs}
+      {creating && (
+        <Suspense fallback={null}>
+          <CreateDialog model={model} scope={scope} onClose={() => setCreating(false)} />
+        </Suspense>
+      )}
     </>
   );
 }
