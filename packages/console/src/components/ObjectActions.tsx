@@ -122,7 +122,11 @@ export function useActionDialogs(
           // What `kubectl rollout restart` does: a new pod template annotation starts a rollout.
           await api(path, {
             method: 'PATCH',
-            body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } },
+            body: {
+              spec: {
+                template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
+              },
+            },
             headers: { 'content-type': 'application/merge-patch+json' },
           });
           break;
@@ -176,7 +180,14 @@ export function useActionDialogs(
   if (target && WITH_FORM.includes(target.action))
     dialogs = (
       <Suspense fallback={null}>
-        <FormDialogs action={target.action} object={target.object} model={model} scope={scope} onClose={close} onDone={() => void refresh()} />
+        <FormDialogs
+          action={target.action}
+          object={target.object}
+          model={model}
+          scope={scope}
+          onClose={close}
+          onDone={() => void refresh()}
+        />
       </Suspense>
     );
   else if (target && (CONFIRMED.includes(target.action) || target.action === 'scale'))

@@ -5,7 +5,17 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Alert, Button, FormSelect, FormSelectOption, SearchInput, Switch, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
+import {
+  Alert,
+  Button,
+  FormSelect,
+  FormSelectOption,
+  SearchInput,
+  Switch,
+  Toolbar,
+  ToolbarContent,
+  ToolbarItem,
+} from '@patternfly/react-core';
 import DownloadIcon from '@patternfly/react-icons/dist/esm/icons/download-icon';
 import { send } from '../api/http';
 import { clusterPrefix } from '../models/registry';
@@ -119,7 +129,14 @@ export default function PodLogs({ pod, cluster }: { pod: K8sObject; cluster: str
         </ToolbarContent>
       </Toolbar>
       {error && <Alert isInline variant="danger" title={error} className="canopy-gap-bottom" />}
-      <pre className="canopy-logs" role="log" aria-label={t('logs.label', { container })} aria-live="off" data-testid="logs" tabIndex={0}>
+      <pre
+        className="canopy-logs"
+        role="log"
+        aria-label={t('logs.label', { container })}
+        aria-live="off"
+        data-testid="logs"
+        tabIndex={0}
+      >
         {shown.length ? shown.join('\n') : <span className="canopy-muted">{t('logs.empty')}</span>}
         <div ref={bottom} />
       </pre>

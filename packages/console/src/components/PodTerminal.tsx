@@ -46,7 +46,7 @@ function fit(term: Terminal, host: HTMLElement): { cols: number; rows: number } 
   const rect = probe.getBoundingClientRect();
   probe.remove();
   const charWidth = rect.width / 10 || 8;
-  const lineHeight = rect.height || 17;
+  const lineHeight = (rect.height || 17) * (term.options.lineHeight ?? 1);
   const cols = Math.max(20, Math.floor((host.clientWidth - 24) / charWidth));
   const rows = Math.max(5, Math.floor(host.clientHeight / lineHeight));
   return { cols, rows };
@@ -69,6 +69,8 @@ export default function PodTerminal({ pod, cluster }: { pod: K8sObject; cluster:
       cursorBlink: true,
       fontFamily: 'RedHatMono, Menlo, monospace',
       fontSize: 14,
+      // Room below the baseline, so underscores are not clipped by the next row.
+      lineHeight: 1.2,
       screenReaderMode: true,
       convertEol: false,
     });
@@ -84,7 +86,10 @@ export default function PodTerminal({ pod, cluster }: { pod: K8sObject; cluster:
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const path = `${clusterPrefix(cluster)}/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? '')}/pods/${encodeURIComponent(pod.metadata.name)}/exec?${q}`;
     const token = session.current()?.accessToken ?? '';
-    const ws = new WebSocket(`${scheme}//${location.host}${path}`, [EXEC_PROTOCOL, `${BEARER_PROTOCOL_PREFIX}${base64url(token)}`]);
+    const ws = new WebSocket(`${scheme}//${location.host}${path}`, [
+      EXEC_PROTOCOL,
+      `${BEARER_PROTOCOL_PREFIX}${base64url(token)}`,
+    ]);
     ws.binaryType = 'arraybuffer';
     const encoder = new TextEncoder();
     const decoder = new TextDecoder();
@@ -148,7 +153,11 @@ export default function PodTerminal({ pod, cluster }: { pod: K8sObject; cluster:
             </FormSelect>
           </ToolbarItem>
           <ToolbarItem alignSelf="center">
-            <Label isCompact color={state === 'open' ? 'green' : state === 'connecting' ? 'orange' : 'grey'} data-testid="terminal-state">
+            <Label
+              isCompact
+              color={state === 'open' ? 'green' : state === 'connecting' ? 'orange' : 'grey'}
+              data-testid="terminal-state"
+            >
               {t(`terminal.${state}`)}
             </Label>
           </ToolbarItem>
@@ -162,7 +171,13 @@ export default function PodTerminal({ pod, cluster }: { pod: K8sObject; cluster:
         </ToolbarContent>
       </Toolbar>
       {error && <Alert isInline variant="danger" title={error} className="canopy-gap-bottom" />}
-      <div ref={host} className="canopy-terminal" role="region" aria-label={t('terminal.label', { container })} data-testid="terminal" />
+      <div
+        ref={host}
+        className="canopy-terminal"
+        role="region"
+        aria-label={t('terminal.label', { container })}
+        data-testid="terminal"
+      />
     </div>
   );
 }

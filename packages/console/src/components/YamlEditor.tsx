@@ -98,7 +98,8 @@ export default function YamlEditor({ model, scope, object, editable, startEditin
     setBusy(true);
     try {
       // The Kubernetes API answers a dry run with what would be stored; platform endpoints have none.
-      const after = model.getPath || model.writePath ? body : await api<K8sObject>(`${target()}?dryRun=All`, { method: 'PUT', body });
+      const after =
+        model.getPath || model.writePath ? body : await api<K8sObject>(`${target()}?dryRun=All`, { method: 'PUT', body });
       setPending({ body, before: comparable(object), after: comparable(after) });
     } catch (err) {
       setError((err as Error).message);

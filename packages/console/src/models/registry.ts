@@ -3,6 +3,7 @@
  * shows of a kind is here, as data; pages have no per-kind code. Kinds not listed here get a
  * model from discovery (discovery.ts).
  */
+import i18n from '../i18n';
 import type { Column, K8sObject, ResourceModel, Scope } from './types';
 
 const RESOURCES_API = '/kapis/resources.kubesphere.io/v1alpha3';
@@ -66,7 +67,22 @@ function nodeRoles(o: K8sObject): string {
   return roles.join(', ');
 }
 
-const description = (o: K8sObject) => o.metadata.annotations?.['kubesphere.io/description'];
+/**
+ * A description as KubeSphere keeps it: plain text, or (built-in roles) JSON with one text per
+ * language, of which the console's language is shown.
+ */
+export function localizedText(raw: string | undefined): string | undefined {
+  if (!raw || !raw.startsWith('{')) return raw;
+  try {
+    const texts = JSON.parse(raw) as Record<string, unknown>;
+    const text = texts[i18n.language] ?? texts.en;
+    return typeof text === 'string' ? text : raw;
+  } catch {
+    return raw;
+  }
+}
+
+const description = (o: K8sObject) => localizedText(o.metadata.annotations?.['kubesphere.io/description']);
 
 // --- the models -------------------------------------------------------------------------------
 
@@ -581,7 +597,8 @@ export const models: ResourceModel[] = [
     module: 'members',
     form: 'member',
     createPath: (scope) => `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspacemembers`,
-    writePath: (name, scope) => `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspacemembers/${encodeURIComponent(name)}`,
+    writePath: (name, scope) =>
+      `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspacemembers/${encodeURIComponent(name)}`,
     actions: ['changeRole', 'removeMember'],
     watch: false,
     columns: memberColumns('iam.kubesphere.io/workspacerole'),
@@ -599,8 +616,10 @@ export const models: ResourceModel[] = [
     title: 'kinds.members',
     module: 'members',
     form: 'member',
-    createPath: (scope) => `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers`,
-    writePath: (name, scope) => `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers/${encodeURIComponent(name)}`,
+    createPath: (scope) =>
+      `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers`,
+    writePath: (name, scope) =>
+      `${clusterPrefix(scope.cluster)}${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/namespacemembers/${encodeURIComponent(name)}`,
     actions: ['changeRole', 'removeMember'],
     watch: false,
     columns: memberColumns('iam.kubesphere.io/role'),

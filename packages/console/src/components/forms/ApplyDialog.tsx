@@ -55,8 +55,7 @@ function withoutEmptyRows(object: K8sObject): K8sObject {
     for (const v of Object.values(value)) walk(v);
   };
   walk(copy);
-  for (const key of ['data', 'stringData'] as const)
-    if (copy[key] && typeof copy[key] === 'object') delete copy[key][''];
+  for (const key of ['data', 'stringData'] as const) if (copy[key] && typeof copy[key] === 'object') delete copy[key][''];
   return copy;
 }
 
@@ -174,7 +173,13 @@ export default function ApplyDialog({ model, scope, existing, yamlFirst, onClose
       />
       <ModalBody>
         {step === 'edit' ? (
-          <Tabs activeKey={tab} onSelect={(_e, k) => switchTab(k as 'form' | 'yaml')} aria-label={t('apply.how')} mountOnEnter unmountOnExit>
+          <Tabs
+            activeKey={tab}
+            onSelect={(_e, k) => switchTab(k as 'form' | 'yaml')}
+            aria-label={t('apply.how')}
+            mountOnEnter
+            unmountOnExit
+          >
             {model.form && (
               <Tab eventKey="form" title={<TabTitleText>{t('apply.form')}</TabTitleText>}>
                 <Form className="canopy-gap-top" onSubmit={(e) => (e.preventDefault(), void startReview())}>

@@ -6,16 +6,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-  Alert,
-  Button,
-  Form,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
-  Radio,
-} from '@patternfly/react-core';
+import { Alert, Button, Form, Modal, ModalBody, ModalFooter, ModalHeader, Radio } from '@patternfly/react-core';
 import { api } from '../../api/http';
 import { kubePath } from '../../api/resources';
 import { useCurrentUser } from '../../api/user';
@@ -43,7 +34,15 @@ interface DialogProps {
 export default function FormDialogs(props: DialogProps & { action: ActionId }) {
   switch (props.action) {
     case 'edit':
-      return <ApplyDialog model={props.model} scope={props.scope} existing={props.object} onClose={props.onClose} onApplied={props.onDone} />;
+      return (
+        <ApplyDialog
+          model={props.model}
+          scope={props.scope}
+          existing={props.object}
+          onClose={props.onClose}
+          onApplied={props.onDone}
+        />
+      );
     case 'rollback':
       return <RollbackDialog {...props} />;
     case 'resetPassword':
@@ -59,12 +58,25 @@ export default function FormDialogs(props: DialogProps & { action: ActionId }) {
 export function CreateDialog({ model, scope, onClose }: { model: ResourceModel; scope: Scope; onClose(): void }) {
   const client = useQueryClient();
   // Member lists are not watched: read again once the invitation is stored.
-  const refresh = () => void client.invalidateQueries({ predicate: (q) => q.queryKey[0] === 'list' && q.queryKey[1] === model.key });
+  const refresh = () =>
+    void client.invalidateQueries({ predicate: (q) => q.queryKey[0] === 'list' && q.queryKey[1] === model.key });
   if (model.form === 'member') return <MemberDialog model={model} scope={scope} onClose={onClose} onDone={refresh} />;
   return <ApplyDialog model={model} scope={scope} onClose={onClose} />;
 }
 
-function Footer({ busy, onSubmit, onClose, label, isDisabled }: { busy: boolean; onSubmit(): void; onClose(): void; label: string; isDisabled?: boolean }) {
+function Footer({
+  busy,
+  onSubmit,
+  onClose,
+  label,
+  isDisabled,
+}: {
+  busy: boolean;
+  onSubmit(): void;
+  onClose(): void;
+  label: string;
+  isDisabled?: boolean;
+}) {
   const { t } = useTranslation();
   return (
     <ModalFooter>
@@ -105,7 +117,11 @@ function RollbackDialog({ model, scope, object, onClose, onDone }: DialogProps) 
       );
       return list.items
         .filter((rs) => (rs.metadata.ownerReferences ?? []).some((o) => o.uid === object.metadata.uid))
-        .sort((a, b) => Number(b.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) - Number(a.metadata.annotations?.[REVISION_ANNOTATION] ?? 0));
+        .sort(
+          (a, b) =>
+            Number(b.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) -
+            Number(a.metadata.annotations?.[REVISION_ANNOTATION] ?? 0),
+        );
     },
   });
   const [chosen, setChosen] = useState<string>();
@@ -220,8 +236,23 @@ function ResetPasswordDialog({ object, onClose, onDone }: DialogProps) {
       <ModalHeader title={t('users.resetTitle', { name })} labelId="reset-title" />
       <ModalBody>
         <Form onSubmit={(e) => (e.preventDefault(), void submit())}>
-          <TextField id="reset-password" label={t('password.new')} type="password" value={password} onChange={setPassword} helper={t('password.policy')} isRequired />
-          <TextField id="reset-confirm" label={t('password.confirm')} type="password" value={confirm} onChange={setConfirm} isRequired />
+          <TextField
+            id="reset-password"
+            label={t('password.new')}
+            type="password"
+            value={password}
+            onChange={setPassword}
+            helper={t('password.policy')}
+            isRequired
+          />
+          <TextField
+            id="reset-confirm"
+            label={t('password.confirm')}
+            type="password"
+            value={confirm}
+            onChange={setConfirm}
+            isRequired
+          />
         </Form>
         {error && <Alert isInline variant="danger" title={error} className="canopy-gap-top" />}
       </ModalBody>
@@ -285,7 +316,10 @@ function MemberDialog({ model, scope, existing, onClose, onDone }: Omit<DialogPr
   const candidates = (users.data ?? []).map((u) => u.metadata.name).filter((n) => n !== me.data?.metadata.name);
   return (
     <Modal isOpen variant="small" onClose={onClose} aria-labelledby="member-title">
-      <ModalHeader title={existing ? t('members.changeTitle', { name: username }) : t('members.inviteTitle')} labelId="member-title" />
+      <ModalHeader
+        title={existing ? t('members.changeTitle', { name: username }) : t('members.inviteTitle')}
+        labelId="member-title"
+      />
       <ModalBody>
         <Form onSubmit={(e) => (e.preventDefault(), void submit())}>
           <TextField
@@ -300,7 +334,14 @@ function MemberDialog({ model, scope, existing, onClose, onDone }: Omit<DialogPr
           {roles.isLoading ? (
             <Loading />
           ) : (
-            <ChoiceField id="member-role" label={t('columns.role')} value={chosenRole} options={roleOptions} onChange={setRole} isRequired />
+            <ChoiceField
+              id="member-role"
+              label={t('columns.role')}
+              value={chosenRole}
+              options={roleOptions}
+              onChange={setRole}
+              isRequired
+            />
           )}
         </Form>
         {(error || roles.isError) && (
@@ -317,4 +358,3 @@ function MemberDialog({ model, scope, existing, onClose, onDone }: Omit<DialogPr
     </Modal>
   );
 }
-

@@ -7,7 +7,15 @@
  */
 import { useTranslation } from 'react-i18next';
 import { useQuery } from '@tanstack/react-query';
-import { Checkbox, ExpandableSection, FormFieldGroup, FormFieldGroupHeader, FormGroup, Spinner, Title } from '@patternfly/react-core';
+import {
+  Checkbox,
+  ExpandableSection,
+  FormFieldGroup,
+  FormFieldGroupHeader,
+  FormGroup,
+  Spinner,
+  Title,
+} from '@patternfly/react-core';
 import { api } from '../../api/http';
 import { ChoiceField, getIn, numberOrText, PairsField, RowInput, RowList, setIn, TextField, toPairs, type Path } from './fields';
 import { clusterPrefix } from '../../models/registry';
@@ -64,7 +72,10 @@ export function newObject(model: ResourceModel, scope: Scope, username: string):
         },
       };
     case 'service':
-      return { ...base, spec: { type: 'ClusterIP', selector: {}, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] } };
+      return {
+        ...base,
+        spec: { type: 'ClusterIP', selector: {}, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] },
+      };
     case 'ingress':
       return { ...base, spec: { rules: [{ host: '', http: { paths: [] } }] } };
     case 'configmap':
@@ -77,11 +88,18 @@ export function newObject(model: ResourceModel, scope: Scope, username: string):
         spec: { template: { spec: { manager: username } }, placement: { clusters: [{ name: scope.cluster || 'host' }] } },
       };
     case 'user':
-      return { ...base, metadata: { name: '', annotations: { [GLOBAL_ROLE]: 'platform-regular' } }, spec: { email: '', password: '' } };
+      return {
+        ...base,
+        metadata: { name: '', annotations: { [GLOBAL_ROLE]: 'platform-regular' } },
+        spec: { email: '', password: '' },
+      };
     case 'role':
       return {
         ...base,
-        metadata: { name: '', ...(scope.workspace && model.key === 'workspaceroles' ? { labels: { [WORKSPACE_LABEL]: scope.workspace } } : {}) },
+        metadata: {
+          name: '',
+          ...(scope.workspace && model.key === 'workspaceroles' ? { labels: { [WORKSPACE_LABEL]: scope.workspace } } : {}),
+        },
         aggregationRoleTemplates: { templateNames: [] },
         rules: [],
       };
@@ -167,7 +185,8 @@ function WorkloadForm(props: FormProps) {
     let next = setIn(o, [...templatePath, 'metadata', 'labels', 'app'], name || undefined);
     // The first container is named after the workload until the user names it otherwise.
     const first = getIn(o, [...containersPath, 0, 'name']);
-    if (first === 'container-1' || first === object.metadata.name) next = setIn(next, [...containersPath, 0, 'name'], name || 'container-1');
+    if (first === 'container-1' || first === object.metadata.name)
+      next = setIn(next, [...containersPath, 0, 'name'], name || 'container-1');
     if (hasSelector) next = setIn(next, ['spec', 'selector', 'matchLabels', 'app'], name || undefined);
     if (kind === 'statefulset') next = setIn(next, ['spec', 'serviceName'], name);
     return next;
@@ -226,7 +245,9 @@ function WorkloadForm(props: FormProps) {
         <button
           type="button"
           className="pf-v6-c-button pf-m-secondary"
-          onClick={() => onChange(setIn(object, [...containersPath, containers.length], container(`container-${containers.length + 1}`)))}
+          onClick={() =>
+            onChange(setIn(object, [...containersPath, containers.length], container(`container-${containers.length + 1}`)))
+          }
         >
           {t('form.addContainer')}
         </button>
@@ -323,7 +344,12 @@ function ContainerFields({
         rows={(c.ports ?? []) as any[]}
         empty={{ name: '', containerPort: 80, protocol: 'TCP' }}
         addLabel={t('form.addPort')}
-        onChange={(rows) => set(['ports'], rows.map((r) => (r.name ? r : { containerPort: r.containerPort, protocol: r.protocol })))}
+        onChange={(rows) =>
+          set(
+            ['ports'],
+            rows.map((r) => (r.name ? r : { containerPort: r.containerPort, protocol: r.protocol })),
+          )
+        }
         render={(row, update) => (
           <>
             <RowInput label={t('form.portName')} value={row.name} onChange={(v) => update({ ...row, name: v })} />
@@ -333,7 +359,12 @@ function ContainerFields({
               width="8rem"
               onChange={(v) => update({ ...row, containerPort: numberOrText(v) })}
             />
-            <RowInput label={t('form.protocol')} value={row.protocol} width="6rem" onChange={(v) => update({ ...row, protocol: v })} />
+            <RowInput
+              label={t('form.protocol')}
+              value={row.protocol}
+              width="6rem"
+              onChange={(v) => update({ ...row, protocol: v })}
+            />
           </>
         )}
       />
@@ -353,13 +384,21 @@ function ContainerFields({
       />
       <FormGroup label={t('form.resources')} fieldId={id('requests-cpu')} role="group" isStack>
         <div className="canopy-form-row">
-          <RowInput label={t('form.requestsCpu')} value={c.resources?.requests?.cpu} onChange={(v) => set(['resources', 'requests', 'cpu'], v || undefined)} />
+          <RowInput
+            label={t('form.requestsCpu')}
+            value={c.resources?.requests?.cpu}
+            onChange={(v) => set(['resources', 'requests', 'cpu'], v || undefined)}
+          />
           <RowInput
             label={t('form.requestsMemory')}
             value={c.resources?.requests?.memory}
             onChange={(v) => set(['resources', 'requests', 'memory'], v || undefined)}
           />
-          <RowInput label={t('form.limitsCpu')} value={c.resources?.limits?.cpu} onChange={(v) => set(['resources', 'limits', 'cpu'], v || undefined)} />
+          <RowInput
+            label={t('form.limitsCpu')}
+            value={c.resources?.limits?.cpu}
+            onChange={(v) => set(['resources', 'limits', 'cpu'], v || undefined)}
+          />
           <RowInput
             label={t('form.limitsMemory')}
             value={c.resources?.limits?.memory}
@@ -409,14 +448,24 @@ function ServiceForm(props: FormProps) {
         render={(row, update) => (
           <>
             <RowInput label={t('form.portName')} value={row.name} onChange={(v) => update({ ...row, name: v })} />
-            <RowInput label={t('form.servicePort')} value={row.port} width="7rem" onChange={(v) => update({ ...row, port: numberOrText(v) })} />
+            <RowInput
+              label={t('form.servicePort')}
+              value={row.port}
+              width="7rem"
+              onChange={(v) => update({ ...row, port: numberOrText(v) })}
+            />
             <RowInput
               label={t('form.targetPort')}
               value={row.targetPort}
               width="7rem"
               onChange={(v) => update({ ...row, targetPort: numberOrText(v) })}
             />
-            <RowInput label={t('form.protocol')} value={row.protocol} width="6rem" onChange={(v) => update({ ...row, protocol: v })} />
+            <RowInput
+              label={t('form.protocol')}
+              value={row.protocol}
+              width="6rem"
+              onChange={(v) => update({ ...row, protocol: v })}
+            />
           </>
         )}
       />
@@ -618,7 +667,13 @@ function UserForm(props: FormProps) {
 
 /** The scope whose role templates a role is composed of. */
 export function roleScope(model: ResourceModel): 'global' | 'cluster' | 'workspace' | 'namespace' {
-  return model.key === 'globalroles' ? 'global' : model.key === 'clusterroles' ? 'cluster' : model.key === 'workspaceroles' ? 'workspace' : 'namespace';
+  return model.key === 'globalroles'
+    ? 'global'
+    : model.key === 'clusterroles'
+      ? 'cluster'
+      : model.key === 'workspaceroles'
+        ? 'workspace'
+        : 'namespace';
 }
 
 export function useRoleTemplates(model: ResourceModel, scope: Scope) {
@@ -681,7 +736,13 @@ function RoleForm(props: FormProps) {
       </Title>
       {templates.isLoading && <Spinner size="md" aria-label={t('states.loading')} />}
       {[...categories].map(([category, items]) => (
-        <FormGroup key={category} label={category || t('roles.other')} fieldId={`category-${category}`} role="group" isInline>
+        <FormGroup
+          key={category}
+          label={category ? category.replace(/^(global|cluster|workspace|namespace)-/, '').replace(/-/g, ' ') : t('roles.other')}
+          fieldId={`category-${category}`}
+          role="group"
+          isInline
+        >
           {items.map((x) => (
             <Checkbox
               key={x.metadata.name}
