@@ -314,8 +314,22 @@ for (const { code, label, dict: L } of LANGUAGES) {
     });
 
     await step('a web terminal runs `env` in the container', async () => {
+      // The exec stream's frames, as the browser sends them: channel 4 carries the terminal's size.
+      const sent: (string | Buffer)[] = [];
+      let socketUrl = '';
+      page.once('websocket', (ws) => {
+        socketUrl = ws.url();
+        ws.on('framesent', (f) => sent.push(f.payload));
+      });
       await page.getByRole('tab', { name: L.detail.terminal }).click();
       await page.getByTestId('terminal-state').filter({ hasText: L.terminal.open }).waitFor();
+      assert.match(socketUrl, new RegExp(`/api/v1/namespaces/${project}/pods/${podName}/exec\\?`));
+      assert.doesNotMatch(socketUrl, /token|authorization/i, 'the token travels as a subprotocol, not in the URL');
+      const resize = await until('a resize message', async () =>
+        sent.map((p) => Buffer.from(p as Buffer)).find((b) => b[0] === 4),
+      );
+      const size = JSON.parse(resize.subarray(1).toString());
+      assert.ok(size.Width > 20 && size.Height > 5, JSON.stringify(size));
       const terminal = page.getByTestId('terminal');
       await terminal.click();
       await page.keyboard.type('env');
@@ -577,6 +591,43 @@ test('access control in the browser: users disabled and enabled, a password rese
     });
   });
 
+  await step('the other workloads and an Ingress from their forms are accepted by the server', async () => {
+    const cases: [string, string, () => Promise<void>][] = [
+      ['statefulsets', 'db', async () => page.getByLabel(labelled(L.form.image)).fill('postgres:16')],
+      ['daemonsets', 'agent', async () => page.getByLabel(labelled(L.form.image)).fill('busybox:1.36')],
+      ['jobs', 'once', async () => page.getByLabel(labelled(L.form.image)).fill('busybox:1.36')],
+      ['cronjobs', 'hourly', async () => page.getByLabel(labelled(L.form.image)).fill('busybox:1.36')],
+      [
+        'ingresses',
+        'site',
+        async () => {
+          await page.getByRole('button', { name: L.form.addRoute }).click();
+          await page.getByLabel(labelled(L.form.host)).fill('site.example.com');
+          await page.getByLabel(labelled(L.form.serviceName)).fill('web');
+        },
+      ],
+    ];
+    for (const [plural, name, more] of cases) {
+      await page.goto(`${projectBase}/${plural}`);
+      await createWithForm(
+        page,
+        L,
+        async () => {
+          await page.getByLabel(labelled(L.columns.name)).fill(name);
+          await more();
+        },
+        [`name: ${name}`],
+      );
+      await page.getByRole('link', { name, exact: true }).waitFor();
+    }
+    const cron = (await kube.request('GET', `/apis/batch/v1/namespaces/${project}/cronjobs/hourly`)).json();
+    assert.equal(cron.spec.schedule, '0 * * * *');
+    assert.equal(cron.spec.jobTemplate.spec.template.spec.containers[0].image, 'busybox:1.36');
+    const ingress = (await kube.request('GET', `/apis/networking.k8s.io/v1/namespaces/${project}/ingresses/site`)).json();
+    assert.equal(ingress.spec.rules[0].host, 'site.example.com');
+    assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, 'web');
+  });
+
   await step('a Service and a Secret from their forms, a ConfigMap from YAML', async () => {
     await page.goto(`${projectBase}/services`);
     await createWithForm(
@@ -637,6 +688,24 @@ test('access control in the browser: users disabled and enabled, a password rese
       .getByText(/Not_Valid/)
       .waitFor();
     await screenshot(page, 'access-03-dry-run-refusal');
+    await dialog.getByRole('button', { name: L.actions.cancel }).click();
+
+    // Editing YAML on the detail page is reviewed the same way before it is stored.
+    await page.getByRole('link', { name: 'from-yaml', exact: true }).click();
+    await page.getByRole('tab', { name: L.detail.yaml }).click();
+    await page.getByRole('button', { name: L.yaml.edit }).click();
+    await page.getByTestId('yaml-editor').getByText('greeting: hello').click();
+    await page.keyboard.press('End');
+    await page.keyboard.insertText(' again');
+    await page.getByRole('button', { name: L.apply.review, exact: true }).click();
+    await page.getByRole('row', { name: L.apply.removed }).filter({ hasText: 'greeting: hello' }).waitFor();
+    await page.getByRole('row', { name: L.apply.added }).filter({ hasText: 'greeting: hello again' }).waitFor();
+    const before = (await kube.request('GET', `/api/v1/namespaces/${project}/configmaps/from-yaml`)).json();
+    assert.equal(before.data.greeting, 'hello');
+    await page.getByRole('button', { name: L.apply.apply, exact: true }).click();
+    await page.getByText(L.yaml.saved).waitFor();
+    const after = (await kube.request('GET', `/api/v1/namespaces/${project}/configmaps/from-yaml`)).json();
+    assert.equal(after.data.greeting, 'hello again');
   });
 
   assert.deepEqual(problems.errors, []);

@@ -5,7 +5,7 @@
  * hunks with a few lines of context, as `diff -u` shows them.
  */
 import { stringify } from 'yaml';
-import type { K8sObject } from '../models/types';
+import type { K8sObject } from '../models/types.js';
 
 export interface DiffLine {
   kind: 'same' | 'added' | 'removed';
