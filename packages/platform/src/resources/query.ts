@@ -129,12 +129,33 @@ function creationTime(o: KubeObject): number {
   return o.metadata.creationTimestamp ? Date.parse(o.metadata.creationTimestamp) : 0;
 }
 
-/** ks DefaultObjectMetaCompare: true when `a` sorts before `b` in the default (descending) order. */
+/** Go's strings.Compare, which ks-apiserver sorts names with: code units, not the locale's collation. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What an object sorts by, computed once per object rather than once per comparison. */
+interface SortKey {
+  object: KubeObject;
+  name: string;
+  time: number;
+}
+
+function sortKey(object: KubeObject, byName: boolean): SortKey {
+  return { object, name: object.metadata.name ?? '', time: byName ? 0 : creationTime(object) };
+}
+
+/** ks DefaultObjectMetaCompare as an ordering: negative when `a` comes first in the default (descending) order. */
+function compareKeys(a: SortKey, b: SortKey, byName: boolean): number {
+  if (byName) return -compareNames(a.name, b.name);
+  const t = b.time - a.time;
+  return t !== 0 ? t : -compareNames(a.name, b.name);
+}
+
+/** ks DefaultObjectMetaCompare: negative when `a` sorts before `b` in the default (descending) order. */
 export function defaultCompare(a: KubeObject, b: KubeObject, sortBy: string): number {
-  const byName = (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
-  if (sortBy === 'name') return -byName;
-  const t = creationTime(b) - creationTime(a);
-  return t !== 0 ? t : -byName;
+  const byName = sortBy === 'name';
+  return compareKeys(sortKey(a, byName), sortKey(b, byName), byName);
 }
 
 export interface ListResult<T> {
@@ -167,10 +188,15 @@ export function applyListQuery(objects: Iterable<KubeObject>, q: ListQuery, kind
     }
     if (ok) matched.push(o);
   }
-  matched.sort((a, b) => (q.ascending ? -1 : 1) * defaultCompare(a, b, q.sortBy));
-  const total = matched.length;
-  if (q.limit === -1) return { items: matched, totalItems: total };
+  // Timestamps are parsed once per object, not twice per comparison: sorting a thousand matches
+  // took ~20,000 Date.parse calls, half the time of a broad name filter over 10,000 pods.
+  const byName = q.sortBy === 'name';
+  const sign = q.ascending ? -1 : 1;
+  const keyed = matched.map((o) => sortKey(o, byName));
+  keyed.sort((a, b) => sign * compareKeys(a, b, byName));
+  const total = keyed.length;
+  if (q.limit === -1) return { items: keyed.map((k) => k.object), totalItems: total };
   const offset = (q.page - 1) * q.limit;
   if (q.limit < 0 || offset < 0 || offset > total) return { items: [], totalItems: total };
-  return { items: matched.slice(offset, offset + q.limit), totalItems: total };
+  return { items: keyed.slice(offset, offset + q.limit).map((k) => k.object), totalItems: total };
 }

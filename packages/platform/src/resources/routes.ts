@@ -46,8 +46,8 @@ export function resourcesApi(options: ResourcesApiOptions = {}) {
       if (namespace !== undefined && !informer.type.namespaced) throw new StatusError(404, 'NotFound', `${plural} is not a namespaced resource`);
       if (informer.type.kind === 'Pod' && q.filters.has('serviceName')) await services().start();
       const filter = kindFilterFor(informer.type.kind, { service: (ns, name) => services().get(name, ns) });
-      let items: Iterable<KubeObject> = informer.list(namespace);
-      if (options.visible && namespace === undefined) items = informer.list().filter((o) => options.visible!(user, informer.type, o));
+      let items: KubeObject[] = informer.list(namespace);
+      if (options.visible && namespace === undefined) items = items.filter((o) => options.visible!(user, informer.type, o));
       const result = applyListQuery(items, q, filter);
       const apiVersion = informer.type.group ? `${informer.type.group}/${informer.type.version}` : informer.type.version;
       return { items: result.items.map((o) => ({ apiVersion, kind: informer.type.kind, ...o })), totalItems: result.totalItems };
