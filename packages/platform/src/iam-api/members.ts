@@ -9,7 +9,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors, StatusError, type KubeObject } from '@canopy/apimachinery';
-import type { KubeClient, ResourceType } from '@canopy/client';
+import type { Informer, InformerFactory, KubeClient, ResourceType } from '@canopy/client';
+import { BY_USER_REFERENCE, BY_WORKSPACE, indexByUserReference, indexByWorkspace } from '../controllers/indexes.js';
+import { waitForInformer, waitForInformerDelete } from '../identity/cache-sync.js';
 import type { InMemoryIamPolicy } from '../iam/memory-policy.js';
 import { memberRoleBinding } from '../iam/role-templates.js';
 import { IAM_API_GROUP, ROLE_REFERENCE_LABEL, USER_REFERENCE_LABEL, WORKSPACE_LABEL, type IamRoleBinding } from '../iam/types.js';
@@ -76,28 +78,46 @@ function membersBody(req: FastifyRequest): Member[] {
 }
 
 /**
- * KubeSphere's access manager over the API (bindings listed by label, as its am.go does). With
- * the platform's policy, each change is also applied to it at once, so the member's next request
- * is decided under the new binding without waiting for the informer's event.
+ * KubeSphere's access manager (am.go), which lists bindings by label from its informer cache:
+ * here the platform's informers, indexed by user and by workspace, so finding a member's bindings
+ * does not scan every binding of the cluster (at 10,000 members a label-selector LIST per
+ * change made adding members O(n) each). Every write waits until the informer has seen it
+ * (cache-sync.ts), so the caller's next request reads its own change; with the platform's
+ * policy, each change is also applied to it at once, so the member's next request is decided
+ * under the new binding.
  */
 export class MemberManager {
   constructor(
     private readonly client: KubeClient,
+    private readonly informers: InformerFactory,
     private readonly policy?: InMemoryIamPolicy,
   ) {}
 
+  private informer(scope: Scope): Informer<IamRoleBinding> {
+    const informer = this.informers.for<IamRoleBinding>(BINDING_TYPES[scope]);
+    indexByUserReference(informer);
+    indexByWorkspace(informer);
+    return informer;
+  }
+
   /** Bindings of one user (or of everyone) with one role (or any) at the target. */
   async bindings(target: Target, username = '', role = ''): Promise<IamRoleBinding[]> {
-    const selector: string[] = [];
-    if (target.scope === 'workspace') selector.push(`${WORKSPACE_LABEL}=${target.workspace}`);
-    if (username) selector.push(`${USER_REFERENCE_LABEL}=${username}`);
-    if (role) selector.push(`${ROLE_REFERENCE_LABEL}=${role}`);
-    const list = await this.client.listAll<IamRoleBinding>(BINDING_TYPES[target.scope], {
-      namespace: target.namespace,
-      labelSelector: selector.join(','),
+    const informer = this.informer(target.scope);
+    await informer.start();
+    const candidates = username
+      ? informer.byIndex(BY_USER_REFERENCE, username)
+      : target.scope === 'workspace'
+        ? informer.byIndex(BY_WORKSPACE, target.workspace ?? '')
+        : informer.list(target.namespace);
+    return candidates.filter((b) => {
+      const labels = b.metadata.labels ?? {};
+      if (target.scope === 'workspace' && labels[WORKSPACE_LABEL] !== target.workspace) return false;
+      if (target.scope === 'namespace' && b.metadata.namespace !== target.namespace) return false;
+      if (username && labels[USER_REFERENCE_LABEL] !== username) return false;
+      if (role && labels[ROLE_REFERENCE_LABEL] !== role) return false;
+      // Found by label; the subject is what grants, so it must name the user.
+      return !username || (b.subjects ?? []).some((s) => s.kind === 'User' && s.name === username);
     });
-    // Listed by label; the subject is what grants, so it must name the user.
-    return list.items.filter((b) => !username || (b.subjects ?? []).some((s) => s.kind === 'User' && s.name === username));
   }
 
   /** The role must exist at the target (a workspace role must belong to the workspace). */
@@ -120,6 +140,7 @@ export class MemberManager {
     try {
       const created = await this.client.create(type, binding as KubeObject);
       this.policy?.upsert(created, BINDING_KINDS[target.scope]);
+      await waitForInformer(this.informer(target.scope), created.metadata.resourceVersion);
     } catch (err) {
       if (!(err instanceof StatusError && err.code === 409)) throw err;
     }
@@ -137,6 +158,7 @@ export class MemberManager {
       if (!(err instanceof StatusError && err.code === 404)) throw err;
     }
     this.policy?.remove(binding, BINDING_KINDS[scope]);
+    await waitForInformerDelete(this.informer(scope), binding.metadata.uid, binding.metadata.name!, binding.metadata.namespace);
   }
 
   /** The member list KubeSphere answers: one entry per user, annotated with the role. */
@@ -167,7 +189,7 @@ const incorrectUsername = (username: string) =>
 
 export function membersApi(policy?: InMemoryIamPolicy) {
   return (app: FastifyInstance, context: PlatformContext): void => {
-    const members = new MemberManager(context.client, policy);
+    const members = new MemberManager(context.client, context.informers, policy);
     type P = { workspace: string; namespace: string; member: string };
     const targets: Array<{ path: string; filter: string; target: (p: P) => Target }> = [
       {
