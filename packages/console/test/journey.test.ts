@@ -585,9 +585,30 @@ test('access control in the browser: users disabled and enabled, a password rese
     assert.ok(role.aggregationRoleTemplates.templateNames.includes('namespace-view-app-workloads'));
     assert.ok(role.aggregationRoleTemplates.templateNames.includes('namespace-view-configmaps'));
     // The role's rules are aggregated from its templates.
-    await until('aggregated rules', async () => {
-      const r = (await kube.request('GET', `/apis/iam.kubesphere.io/v1beta1/namespaces/${project}/roles/deployer`)).json();
-      return (r.rules ?? []).length > 0;
+    const rolePath = `/apis/iam.kubesphere.io/v1beta1/namespaces/${project}/roles/deployer`;
+    const grantsCreate = (r: any) =>
+      (r.rules ?? []).some(
+        (rule: any) =>
+          (rule.resources ?? []).some((x: string) => x === 'deployments' || x === '*') &&
+          (rule.verbs ?? []).some((v: string) => v === 'create' || v === '*'),
+      );
+    await until('aggregated rules', async () => grantsCreate((await kube.request('GET', rolePath)).json()));
+
+    // Unticking a template in the edit form takes its permissions away.
+    await detailAction(page, L.actions.edit);
+    const edit = page.getByRole('dialog');
+    await edit.getByRole('checkbox', { name: 'Application Workload Management' }).uncheck();
+    await edit.getByRole('button', { name: L.apply.review, exact: true }).click();
+    await edit.getByRole('row', { name: L.apply.removed }).filter({ hasText: 'namespace-manage-app-workloads' }).waitFor();
+    await edit.getByRole('button', { name: L.apply.apply, exact: true }).click();
+    await edit.waitFor({ state: 'detached' });
+    await until('the role without the workload management rules', async () => {
+      const r = (await kube.request('GET', rolePath)).json();
+      return !r.aggregationRoleTemplates.templateNames.includes('namespace-manage-app-workloads') &&
+        (r.rules ?? []).length > 0 &&
+        !grantsCreate(r)
+        ? r
+        : undefined;
     });
   });
 
@@ -664,7 +685,7 @@ test('access control in the browser: users disabled and enabled, a password rese
     await page.getByTestId('create').click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('tab', { name: L.detail.yaml }).click();
-    const editor = dialog.getByRole('textbox', { name: fill(L.apply.yamlLabel, { kind: L.kinds.configmaps }) });
+    const editor = dialog.getByRole('textbox', { name: fill(L.apply.yamlLabel, { kind: L.kindOne.configmaps }) });
     await editor.click();
     await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.press('Delete');

@@ -513,6 +513,7 @@ export const models: ResourceModel[] = [
     module: 'roles',
     form: 'role',
     detailTabs: ['roleTemplates'],
+    actions: ['edit', 'editYaml', 'delete'],
     columns: roleColumns,
     href: (o) => `/access/roles/${encodeURIComponent(o.metadata.name)}`,
   }),
@@ -527,6 +528,7 @@ export const models: ResourceModel[] = [
     module: 'roles',
     form: 'role',
     detailTabs: ['roleTemplates'],
+    actions: ['edit', 'editYaml', 'delete'],
     columns: roleColumns,
     href: (o, scope) => `/clusters/${encodeURIComponent(scope.cluster)}/roles/${encodeURIComponent(o.metadata.name)}`,
   }),
@@ -545,6 +547,7 @@ export const models: ResourceModel[] = [
     createPath: (scope) => `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspaceroles`,
     writePath: (name, scope) =>
       `${IAM_API}/workspaces/${encodeURIComponent(scope.workspace ?? '')}/workspaceroles/${encodeURIComponent(name)}`,
+    actions: ['edit', 'editYaml', 'delete'],
     columns: roleColumns,
     listQuery: (scope) =>
       scope.workspace ? { labelSelector: `kubesphere.io/workspace=${scope.workspace}` } : ({} as Record<string, string>),
@@ -565,6 +568,7 @@ export const models: ResourceModel[] = [
     createPath: (scope) => `${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/roles`,
     writePath: (name, scope) =>
       `${IAM_API}/namespaces/${encodeURIComponent(scope.namespace ?? '')}/roles/${encodeURIComponent(name)}`,
+    actions: ['edit', 'editYaml', 'delete'],
     columns: roleColumns,
   }),
   model({

@@ -25,6 +25,7 @@ import { api } from '../../api/http';
 import { kubePath, objectQueryKey } from '../../api/resources';
 import { useCurrentUser } from '../../api/user';
 import { modelTitle } from '../../models/title';
+import { translateKey } from '../../i18n';
 import { comparable } from '../diff';
 import { DiffView } from '../DiffView';
 import { Loading } from '../States';
@@ -162,7 +163,8 @@ export default function ApplyDialog({ model, scope, existing, yamlFirst, onClose
     }
   };
 
-  const kind = modelTitle(model);
+  // `New Deployment`, not `New Deployments`: a kind's singular where the console has one.
+  const kind = translateKey(`kindOne.${model.key}`, model.discovered ? model.kind : modelTitle(model));
   const title = isNew ? t('apply.createTitle', { kind }) : t('apply.editTitle', { name });
   return (
     <Modal isOpen variant="large" onClose={onClose} aria-labelledby="apply-title" className="canopy-apply">

@@ -720,7 +720,9 @@ function RoleForm(props: FormProps) {
         queue.push(...dependencies(n).filter((d) => byName.has(d)));
       }
     } else next.delete(name);
-    onChange(setIn(object, ['aggregationRoleTemplates', 'templateNames'], [...next].sort()));
+    // Aggregation only adds rules: the role's rules are rebuilt from the ticked templates, so that
+    // unticking one takes its permissions away (hand-written rules are edited as YAML instead).
+    onChange(setIn(setIn(object, ['aggregationRoleTemplates', 'templateNames'], [...next].sort()), ['rules'], []));
   };
   const categories = new Map<string, K8sObject[]>();
   for (const x of templates.data ?? []) {
