@@ -26,6 +26,8 @@ import {
   type WriteAuthorizer,
 } from '../src/auth/rbac.js';
 import { mastersOnlyAuthorizer, nonResourceAttributes, type AuthorizationAttributes } from '../src/server/authorization.js';
+import { StoredRbacPolicy } from '../src/auth/rbac-server.js';
+import { SqliteRevisionStore } from '../src/storage/sqlite-store.js';
 import {
   controllerRoleBindings,
   defaultClusterRoleBindings,
@@ -573,6 +575,68 @@ describe('ClusterRole aggregation', () => {
     assert.equal(authorizer.authorize(listWidgets(VERA)).decision, 'no-opinion');
     source.bump();
     for (const user of [VERA, EDDIE, ALICE]) assert.equal(authorizer.authorize(listWidgets(user)).decision, 'allow', user.name);
+  });
+
+  it('with cluster and namespace versions, a namespaced change re-reads only its namespace, at once', () => {
+    const policy = defaultPolicy();
+    let cluster = 1;
+    const namespaces = new Map<string, number>();
+    let changes = 1;
+    const base = sourceOf(policy, false);
+    const source: RbacPolicySource = {
+      ...base,
+      clusterVersion: () => cluster,
+      namespaceVersion: (ns) => namespaces.get(ns) ?? 0,
+    };
+    const authorizer = new RbacAuthorizer(source);
+    const dana = person('dana');
+    assert.equal(authorizer.authorize(request(dana, 'get', TARGETS.pods, 'team-a')).decision, 'no-opinion');
+    assert.equal(authorizer.authorize(request(dana, 'get', TARGETS.pods, 'team-b')).decision, 'no-opinion');
+    const clusterReads = base.reads;
+
+    policy.roleBindings.push(
+      roleBinding('team-a', 'dana', { kind: 'ClusterRole', name: 'view' }, [{ kind: 'User', name: 'dana' }]),
+    );
+    namespaces.set('team-a', ++changes);
+    assert.equal(authorizer.authorize(request(dana, 'get', TARGETS.pods, 'team-a')).decision, 'allow');
+    assert.equal(authorizer.authorize(request(dana, 'get', TARGETS.pods, 'team-b')).decision, 'no-opinion');
+    assert.equal(base.reads, clusterReads, 'no ClusterRole was re-read for a RoleBinding');
+
+    // A ClusterRole change still reaches every namespace's decisions.
+    policy.clusterRoles = policy.clusterRoles.map((r) =>
+      r.metadata.name === 'view'
+        ? { ...r, aggregationRule: undefined, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] }
+        : r,
+    );
+    cluster = ++changes;
+    assert.equal(authorizer.authorize(request(dana, 'get', TARGETS.pods, 'team-a')).decision, 'no-opinion');
+    assert.equal(base.reads, clusterReads + 1);
+  });
+
+  it('the stored policy versions ClusterRoles and each namespace apart', async () => {
+    const store = SqliteRevisionStore.open(':memory:');
+    const stored = new StoredRbacPolicy(store);
+    try {
+      const versions = () => [stored.clusterVersion(), stored.namespaceVersion('team-a'), stored.namespaceVersion('team-b')];
+      const settle = () => new Promise((r) => setImmediate(r));
+      const before = versions();
+      store.create(
+        `/registry/rolebindings.${RBAC}/team-a/dana`,
+        roleBinding('team-a', 'dana', { kind: 'ClusterRole', name: 'view' }, [{ kind: 'User', name: 'dana' }]) as never,
+      );
+      await settle();
+      const afterBinding = versions();
+      assert.equal(afterBinding[0], before[0], 'a RoleBinding leaves the cluster version');
+      assert.notEqual(afterBinding[1], before[1], "it moves its namespace's version");
+      assert.equal(afterBinding[2], before[2], 'and no other namespace');
+      store.create(`/registry/clusterroles.${RBAC}/widgets`, clusterRole('widgets', []) as never);
+      await settle();
+      assert.notEqual(stored.clusterVersion(), afterBinding[0]);
+      assert.equal(stored.namespaceVersion('team-a'), afterBinding[1]);
+    } finally {
+      stored.close();
+      store.close();
+    }
   });
 
   it('invalidate() re-reads a source without a version', () => {

@@ -29,14 +29,28 @@ import {
 const RBAC = 'rbac.authorization.k8s.io';
 const RBAC_RESOURCES = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'] as const;
 
-/** The policy as stored; its version moves with every RBAC write, which is when caches rebuild. */
+/**
+ * The policy as stored; its versions move with RBAC writes, which is when caches rebuild: the
+ * cluster version with ClusterRoles and ClusterRoleBindings, a namespace's version with its Roles
+ * and RoleBindings (values come from one counter, so a version never repeats).
+ */
 export class StoredRbacPolicy implements RbacPolicySource {
   private changes = 0;
+  private clusterChanges = 0;
+  private readonly namespaceChanges = new Map<string, number>();
   private readonly handles: Array<{ cancel(): void }> = [];
 
   constructor(private readonly store: RevisionStore) {
     for (const resource of RBAC_RESOURCES) {
-      this.handles.push(store.watch(resourcePrefix(RBAC, resource), store.currentRevision(), () => this.changes++));
+      const prefix = resourcePrefix(RBAC, resource);
+      const namespaced = resource === 'roles' || resource === 'rolebindings';
+      this.handles.push(
+        store.watch(prefix, store.currentRevision(), (event) => {
+          this.changes++;
+          if (!namespaced) this.clusterChanges = this.changes;
+          else this.namespaceChanges.set(event.key.slice(prefix.length, event.key.indexOf('/', prefix.length)), this.changes);
+        }),
+      );
     }
   }
 
@@ -49,6 +63,8 @@ export class StoredRbacPolicy implements RbacPolicySource {
   listRoles = (namespace: string) => this.list<Role>('roles', namespace);
   listRoleBindings = (namespace: string) => this.list<RoleBinding>('rolebindings', namespace);
   version = () => this.changes;
+  clusterVersion = () => this.clusterChanges;
+  namespaceVersion = (namespace: string) => this.namespaceChanges.get(namespace) ?? 0;
 
   close(): void {
     for (const h of this.handles) h.cancel();

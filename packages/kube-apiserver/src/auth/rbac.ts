@@ -151,6 +151,15 @@ export interface RbacPolicySource {
    * calls `RbacAuthorizer.invalidate()` after RBAC writes.
    */
   version?(): number | string;
+  /**
+   * Finer versions, used instead of `version` when both are present: one that changes with
+   * ClusterRoles and ClusterRoleBindings, and one per namespace that changes with its Roles and
+   * RoleBindings. A namespaced write then re-reads only its namespace, not every ClusterRole (with
+   * thousands of projects, each member added rebuilt the whole policy, ClusterRole aggregation
+   * included, on the next request).
+   */
+  clusterVersion?(): number | string;
+  namespaceVersion?(namespace: string): number | string;
 }
 
 /** authorization.k8s.io/v1 ResourceRule. */
@@ -494,6 +503,8 @@ interface ResolvedRules {
 type RoleRules = { rules: CompiledRule[] } | { error: string };
 
 interface NamespacePolicy {
+  /** The source's namespaceVersion when this was read. */
+  version: number | string | undefined;
   bindings: BindingIndex;
   roles: Map<string, Role>;
   roleRules: Map<string, RoleRules>;
@@ -688,10 +699,17 @@ export class RbacAuthorizer {
 
   // --- internals ---
 
+  /** Whether the source versions cluster-scoped objects and each namespace apart. */
+  private get scopedVersions(): boolean {
+    return this.source.clusterVersion !== undefined && this.source.namespaceVersion !== undefined;
+  }
+
   private current(): PolicySnapshot {
-    const version = this.source.version?.();
+    const scoped = this.scopedVersions;
+    const version = scoped ? this.source.clusterVersion!() : this.source.version?.();
     const snapshot = this.snapshot;
-    if (snapshot && !snapshot.listError && (this.source.version === undefined || snapshot.version === version)) return snapshot;
+    if (snapshot && !snapshot.listError && ((!scoped && this.source.version === undefined) || snapshot.version === version))
+      return snapshot;
     this.snapshot = this.build(version);
     return this.snapshot;
   }
@@ -723,8 +741,9 @@ export class RbacAuthorizer {
   }
 
   private namespacePolicy(snapshot: PolicySnapshot, namespace: string): NamespacePolicy | { error: string } {
+    const version = this.scopedVersions ? this.source.namespaceVersion!(namespace) : undefined;
     const cached = lruGet(snapshot.namespaces, namespace);
-    if (cached) return cached;
+    if (cached && cached.version === version) return cached;
     let roles: readonly Role[];
     let bindings: readonly RoleBinding[];
     try {
@@ -735,6 +754,7 @@ export class RbacAuthorizer {
       return { error: errorMessage(err) };
     }
     const policy: NamespacePolicy = {
+      version,
       bindings: indexBindings(bindings, 'RoleBinding', namespace),
       roles: new Map(roles.map((r) => [r.metadata.name, r])),
       roleRules: new Map(),
