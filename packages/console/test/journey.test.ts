@@ -330,6 +330,27 @@ for (const { code, label, dict: L } of LANGUAGES) {
       );
       const size = JSON.parse(resize.subarray(1).toString());
       assert.ok(size.Width > 20 && size.Height > 5, JSON.stringify(size));
+      // Without a valid token in the subprotocol the front refuses the upgrade: the socket never opens.
+      const refused = await page.evaluate(
+        (path) =>
+          new Promise<string>((resolve) => {
+            const bogus = btoa('not-a-token').replace(/=+$/, '');
+            const ws = new WebSocket(
+              `${(globalThis as any).location.protocol === 'https:' ? 'wss' : 'ws'}://${(globalThis as any).location.host}${path}`,
+              ['v5.channel.k8s.io', `base64url.bearer.authorization.k8s.io.${bogus}`],
+            );
+            ws.onopen = () => (ws.close(), resolve('opened'));
+            ws.onerror = () => resolve('refused');
+          }),
+        new URL(socketUrl).pathname + new URL(socketUrl).search,
+      );
+      assert.equal(refused, 'refused');
+      // Chromium reports that refusal on the console; it is the expected one, not a fault of the page.
+      const expected = problems.errors.findIndex(
+        (e) => e.includes('WebSocket connection') && e.includes('Authentication failed'),
+      );
+      assert.ok(expected >= 0, 'the refusal was an authentication failure');
+      problems.errors.splice(expected, 1);
       const terminal = page.getByTestId('terminal');
       await terminal.click();
       await page.keyboard.type('env');

@@ -187,6 +187,7 @@ export function RowInput({
   return (
     <TextInput
       aria-label={label}
+      title={label}
       placeholder={label}
       type={type}
       value={value ?? ''}
