@@ -33,12 +33,13 @@
  *
  * Profiling: CANOPY_BENCH_CPU_PROF=<dir> runs the server under `node --cpu-prof` (10 ms sampling
  * interval: a full run is 10+ minutes) and prints the top self-time functions for the whole run
- * and each phase; CANOPY_BENCH_SERVER_NODE_ARGS adds node flags to the server.
+ * and each phase; CANOPY_BENCH_HEAP_SNAPSHOT=<dir> has the server write a heap snapshot there
+ * once every pod runs; CANOPY_BENCH_SERVER_NODE_ARGS adds node flags to the server.
  *
  * Every loop is bounded and the whole run is cut off at RUN_DEADLINE_MS; traffic goes to
  * 127.0.0.1 only.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -110,6 +111,8 @@ if (!(DEPLOYMENT_SHARE >= 0 && DEPLOYMENT_SHARE <= 1)) {
 }
 const CPU_PROFILE_DIR = process.env.CANOPY_BENCH_CPU_PROF ? resolve(process.env.CANOPY_BENCH_CPU_PROF) : undefined;
 const EXTRA_SERVER_NODE_ARGS = (process.env.CANOPY_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** Where the server writes a heap snapshot once every pod runs (what holds the memory). */
+const HEAP_SNAPSHOT_DIR = process.env.CANOPY_BENCH_HEAP_SNAPSHOT ? resolve(process.env.CANOPY_BENCH_HEAP_SNAPSHOT) : undefined;
 
 // ---------------------------------------------------------------------------------------------
 // The workload: namespaces of ~NAMESPACE_PODS pods, each a mix of bare pods and Deployments
@@ -252,6 +255,29 @@ const isReady = (node: KubeObject) =>
   );
 const phaseOf = (pod: KubeObject) => (pod.status as { phase?: string } | undefined)?.phase;
 
+/** Signals the server to write a heap snapshot (it was started with --heapsnapshot-signal) and waits until the file is complete. */
+async function heapSnapshot(child: Child, dir: string): Promise<void> {
+  const before = new Set(existsSync(dir) ? readdirSync(dir) : []);
+  child.proc.kill('SIGUSR2');
+  const until = Date.now() + 10 * 60_000;
+  let lastSize = -1;
+  while (Date.now() < until) {
+    await sleep(2000);
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null)
+      throw new Error(`the server exited (${child.proc.exitCode ?? child.proc.signalCode}) instead of writing a heap snapshot`);
+    const file = (existsSync(dir) ? readdirSync(dir) : []).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    // V8 writes the snapshot synchronously: the server answers nothing until it is done.
+    if (size === lastSize && size > 0) {
+      process.stderr.write(`[bench] heap snapshot ${join(dir, file)} (${fmt(size / 2 ** 20, 0)} MB)\n`);
+      return;
+    }
+    lastSize = size;
+  }
+  throw new Error('no heap snapshot after 10 minutes');
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run
 
@@ -281,6 +307,7 @@ async function main(): Promise<void> {
     // --- the server under test -------------------------------------------------------------
     const nodeArgs = [
       ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, '--cpu-prof-interval=10000'] : []),
+      ...(HEAP_SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_SNAPSHOT_DIR}`] : []),
       ...EXTRA_SERVER_NODE_ARGS,
     ];
     const started = await phase(`start canopy server --nodes ${NODES}`, () =>
@@ -571,6 +598,7 @@ async function main(): Promise<void> {
     await Promise.all([watching, listing, patching]);
     clearInterval(rssTimer);
     const finalMemory = memoryOf(serverPid);
+    if (HEAP_SNAPSHOT_DIR) await phase('heap snapshot', () => heapSnapshot(server!, HEAP_SNAPSHOT_DIR));
 
     // --- figures ----------------------------------------------------------------------------
     const startupOf = (kind?: PodTiming['kind']) => {
@@ -644,7 +672,7 @@ async function main(): Promise<void> {
     const rssSteps = [0.25, 0.5, 0.75, 1].map((f) => quarter(f)).filter(Boolean);
     rows.push({
       metric: 'server CPU during the load',
-      value: `${fmt(cpuDuringLoad, 0)} s over ${fmt(loadSeconds, 0)} s = ${fmt((100 * cpuDuringLoad) / loadSeconds, 0)} % of one core`,
+      value: `${fmt(cpuDuringLoad, 0)} s over ${fmt(loadSeconds, 0)} s = ${fmt((100 * cpuDuringLoad) / loadSeconds, 0)} % of one core, ${fmt((1000 * cpuDuringLoad) / TOTAL_PODS, 1)} ms per pod`,
       baseline: `creation schedule slipped at most ${fmt(maxSlipMs, 0)} ms; ${fmtInt(watchEvents)} watch events; RSS by progress: ${rssSteps.map((s) => `${fmtInt(s.created)} pods ${fmt(s.rssMB, 0)} MB`).join(', ')}`,
     });
 

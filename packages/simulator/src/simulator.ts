@@ -84,6 +84,11 @@ export interface SimulatorOptions {
   instanceType?: string;
   leaseDurationSeconds?: number;
   leaseRenewIntervalMs?: number;
+  /**
+   * How often a node posts its status when nothing changed (default 5 min: the kubelet's
+   * nodeStatusReportFrequency, since Lease renewals are the heartbeat); a change (new image,
+   * pressure) is posted at the next Lease renewal.
+   */
   statusUpdateIntervalMs?: number;
   /** Write kubelet events (default true). */
   events?: boolean;
@@ -247,7 +252,7 @@ export class Simulator implements NodeConnector, MetricsProvider {
       instanceType: this.options.instanceType ?? `canopy.standard-${this.capacity.cpu}`,
       leaseDurationSeconds: this.options.leaseDurationSeconds ?? 40,
       leaseRenewIntervalMs: this.options.leaseRenewIntervalMs ?? 10_000,
-      statusUpdateIntervalMs: this.options.statusUpdateIntervalMs ?? 60_000,
+      statusUpdateIntervalMs: this.options.statusUpdateIntervalMs ?? 300_000,
       events: this.options.events ?? true,
       log: this.log,
       changed: (pod) => this.queue?.add(pod.uid),
