@@ -365,6 +365,11 @@ function objectCountEvaluator(source: QuotaSource): QuotaEvaluator {
 
 const SPECIFIC_EVALUATORS = [podEvaluator, serviceEvaluator, claimEvaluator];
 
+/** Whether a kind is charged by its contents (pods, services, claims) rather than only counted. */
+export function hasUsageEvaluator(group: string, resource: string): boolean {
+  return SPECIFIC_EVALUATORS.some((e) => e.group === group && e.resource === resource);
+}
+
 export function evaluatorFor(group: string, resource: string): QuotaEvaluator {
   return (
     SPECIFIC_EVALUATORS.find((e) => e.group === group && e.resource === resource) ?? objectCountEvaluator({ group, resource })

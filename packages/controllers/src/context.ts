@@ -10,6 +10,11 @@ export interface ControllerContext {
   client: KubeClient;
   /** Informers shared by all controllers (one cache per type). */
   informers: InformerFactory;
+  /**
+   * Metadata-only informers (kube's metadata informer factory: apiVersion, kind and metadata),
+   * for controllers that follow every kind but read only metadata. Absent: use `informers`.
+   */
+  metadataInformers?: InformerFactory;
   clock: Clock;
   events: EventRecorder;
   log(message: string): void;

@@ -2,7 +2,7 @@
  * The controller manager: runs every controller (and the scheduler) while holding the
  * `kube-controller-manager` lease, so two Canopy processes sharing a cluster never both act.
  */
-import { EventRecorder, InformerFactory, KubeClient, LeaderElector, realClock, stripManagedFields, type Clock, type InProcessTransport, type Transport } from '@canopy/client';
+import { EventRecorder, InformerFactory, KubeClient, LeaderElector, metadataOnly, realClock, stripManagedFields, type Clock, type InProcessTransport, type Transport } from '@canopy/client';
 import type { Controller, ControllerFactory } from './context.js';
 
 export interface ControllerManagerOptions {
@@ -26,6 +26,7 @@ function serviceAccountUser(name: string) {
 export class ControllerManager {
   private controllers: Controller[] = [];
   private informers?: InformerFactory;
+  private metadataInformers?: InformerFactory;
   private elector?: LeaderElector;
   private readonly clock: Clock;
   private readonly log: (message: string) => void;
@@ -68,6 +69,7 @@ export class ControllerManager {
     // No controller reads managedFields: the shared caches (the garbage collector follows every
     // kind) drop them, as client-go users do with TransformStripManagedFields.
     this.informers = new InformerFactory(reader, { clock: this.clock, log: this.log, transform: stripManagedFields });
+    this.metadataInformers = new InformerFactory(reader, { clock: this.clock, log: this.log, transform: metadataOnly });
     for (const factory of this.options.factories) {
       // A factory acts as its service account, or as a plain user (system:kube-scheduler → kube-scheduler).
       const component = factory.serviceAccount ?? (factory.user ?? '').replace(/^system:/, '');
@@ -75,6 +77,7 @@ export class ControllerManager {
       const controller = factory.create({
         client,
         informers: this.informers,
+        metadataInformers: this.metadataInformers,
         clock: this.clock,
         events: new EventRecorder(client, { component: component.replace(/-controller$/, '-controller') }, { clock: this.clock, log: this.log }),
         log: (m) => this.log(`${component}: ${m}`),
@@ -83,12 +86,15 @@ export class ControllerManager {
       await controller.start();
     }
     await this.informers.start();
+    await this.metadataInformers.start();
   }
 
   private async halt(): Promise<void> {
     for (const c of this.controllers.splice(0).reverse()) await c.stop();
     await this.informers?.stop();
+    await this.metadataInformers?.stop();
     this.informers = undefined;
+    this.metadataInformers = undefined;
   }
 
   async stop(): Promise<void> {

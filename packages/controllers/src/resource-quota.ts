@@ -6,7 +6,7 @@
  * recomputes its quotas. A periodic full resync catches what no write signals (a pod stuck
  * terminating past its grace period stops being charged).
  */
-import { jsonDeepEqual, quotaHard, quotaUsed, serialiseResourceList, type KubeObject, type QuotaSource } from '@canopy/apimachinery';
+import { hasUsageEvaluator, jsonDeepEqual, quotaHard, quotaUsed, serialiseResourceList, type KubeObject, type QuotaSource } from '@canopy/apimachinery';
 import { isConflict, isNotFound, types, WorkQueue, type Informer, type TimerHandle } from '@canopy/client';
 import type { Controller, ControllerContext, ControllerFactory } from './context.js';
 import { isEvents, ServedResourceInformers } from './served-resources.js';
@@ -38,6 +38,8 @@ export class ResourceQuotaController implements Controller {
     this.quotable = new ServedResourceInformers(context, {
       // kube's GetQuotableResources: namespaced kinds that can be created, listed, watched and deleted.
       select: (r) => r.namespaced && !isEvents(r) && ['create', 'list', 'watch', 'delete'].every((v) => r.verbs.includes(v)),
+      // Pods, services and claims are charged by their spec; every other kind is only counted.
+      wholeObjects: (r) => hasUsageEvaluator(r.group, r.resource),
       handlers: { onAdd: (_t, o) => replenish(o), onUpdate: (_t, _old, o) => replenish(o), onDelete: (_t, o) => replenish(o) },
     });
   }

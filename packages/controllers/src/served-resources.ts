@@ -22,6 +22,12 @@ export interface ServedResourceInformersOptions {
   handlers: ServedResourceHandlers;
   /** Rediscovery interval besides CRD changes (kube's GC resyncs discovery every 30 s). */
   refreshMs?: number;
+  /**
+   * Resources whose whole objects the handlers read; the others are followed through the
+   * metadata-only informers when the context has them (kube's GC and quota monitors use metadata
+   * informers likewise). Default: none.
+   */
+  wholeObjects?(resource: ServedResource): boolean;
 }
 
 /** Core and events.k8s.io Events: never owners or quota-charged, and far too many to follow. */
@@ -107,7 +113,8 @@ export class ServedResourceInformers {
     }
     for (const [key, type] of wanted) {
       if (this.followed.has(key)) continue;
-      const informer = this.context.informers.for(type);
+      const factory = this.options.wholeObjects?.(type) ? this.context.informers : (this.context.metadataInformers ?? this.context.informers);
+      const informer = factory.for(type);
       this.followed.set(key, { type, informer });
       if (!this.handled.has(informer)) {
         this.handled.add(informer);

@@ -487,7 +487,10 @@ export async function serveLog(ctx: LogServeContext, request: LogRequest, out: W
       return;
     }
     const next = log.nextTime(cursor - 1);
-    await new Promise<void>((resolve) => {
+    const at = next === undefined ? undefined : Math.max(next, cursor);
+    // Simulated time may have moved on while the last write drained (a slow reader, a loaded
+    // machine): lines already due go out now rather than at the clock's next tick.
+    if (at === undefined || at > clock.now()) await new Promise<void>((resolve) => {
       let timer: TimerHandle | undefined;
       const wake = () => {
         timer?.cancel();
@@ -497,7 +500,6 @@ export async function serveLog(ctx: LogServeContext, request: LogRequest, out: W
       };
       const unsubscribe = ctx.onActivity(instance, wake);
       signal.addEventListener('abort', wake, { once: true });
-      const at = next === undefined ? undefined : Math.max(next, cursor);
       if (at !== undefined) timer = clock.setTimeout(wake, at - clock.now() + 1);
     });
     const upTo = clock.now() + 1;
