@@ -150,7 +150,11 @@ export class ApiServer {
   static async start(options: ApiServerOptions): Promise<ApiServer> {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const pki = await ensurePki(options.dataDir, options.serverNames ?? []);
-    const store = SqliteRevisionStore.open(join(options.dataDir, 'state.db'), { historyWindow: options.historyWindow ?? 10_000 });
+    const store = SqliteRevisionStore.open(join(options.dataDir, 'state.db'), {
+      historyWindow: options.historyWindow ?? 10_000,
+      // Events (core and events.k8s.io share this storage) stay as text, as kube keeps no watch cache for them.
+      textOnlyPrefixes: ['/registry/events/'],
+    });
     const tokens = ServiceAccountTokens.load(join(options.dataDir, 'pki'));
     const server = new ApiServer(options, store, pki, new SchemaSupport(buildDefinitions()), tokens);
     try {

@@ -529,3 +529,63 @@ describe('SqliteRevisionStore persistence', () => {
     store.close();
   });
 });
+
+describe('SqliteRevisionStore memory', () => {
+  const withManagedFields = (name: string, image: string): KubeObject =>
+    pod('default', name, {
+      metadata: {
+        name,
+        namespace: 'default',
+        managedFields: [
+          { manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2026-11-24T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {} } } } } },
+        ],
+      },
+      spec: { containers: [{ name: 'web', image }] },
+    });
+
+  it('holds one frozen copy of identical managedFields trees, and leaves the writer’s objects alone', () => {
+    const store = SqliteRevisionStore.open(':memory:');
+    const first = withManagedFields('a', 'nginx:1');
+    const writerTree = first.metadata.managedFields![0].fieldsV1!;
+    const a = store.create(podKey('default', 'a'), first);
+    const b = store.create(podKey('default', 'b'), withManagedFields('b', 'nginx:2'));
+    const treeA = a.object.metadata.managedFields![0].fieldsV1!;
+    assert.equal(treeA, b.object.metadata.managedFields![0].fieldsV1, 'the same instance');
+    assert.notEqual(treeA, writerTree, 'the writer’s tree is not taken over');
+    assert.ok(!Object.isFrozen(writerTree));
+    assert.throws(() => ((treeA['f:spec'] as Record<string, unknown>)['f:x'] = {}), TypeError);
+    // Reads and the stored text are unchanged by the sharing.
+    assert.deepEqual(JSON.parse(store.get(podKey('default', 'a'))!.json!).metadata.managedFields, first.metadata.managedFields);
+    store.close();
+  });
+
+  it('keeps text-only prefixes as text: reads, lists, watches and history behave the same', () => {
+    const dir = tempDir();
+    const path = join(dir, 'state.db');
+    const store = SqliteRevisionStore.open(path, { textOnlyPrefixes: ['/registry/events/'] });
+    const event = (name: string, count: number): KubeObject => ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' }, reason: 'Pulled', count });
+    const watched = collect(store, '/registry/events/', 0);
+    store.create('/registry/events/default/e1', event('e1', 1));
+    const updated = store.update('/registry/events/default/e1', event('e1', 2));
+    store.create('/registry/events/default/e2', event('e2', 1));
+    const read = store.get('/registry/events/default/e1')!;
+    assert.equal(read.object.count, 2);
+    assert.equal(read.object.metadata.resourceVersion, String(updated.modRevision));
+    assert.notEqual(read.object, store.get('/registry/events/default/e1')!.object, 'parsed per read, not held');
+    read.object.count = 99;
+    assert.equal(store.get('/registry/events/default/e1')!.object.count, 2, 'a reader’s change is its own');
+    assert.deepEqual(
+      store.list('/registry/events/default/').items.map((i) => [i.object.metadata.name, i.object.count]),
+      [['e1', 2], ['e2', 1]],
+    );
+    assert.deepEqual(watched.events.map((e) => [e.type, e.object.count, e.prevObject?.count]), [['ADDED', 1, undefined], ['MODIFIED', 2, 1], ['ADDED', 1, undefined]]);
+    store.delete('/registry/events/default/e2');
+    assert.equal(store.get('/registry/events/default/e1', updated.modRevision - 1)?.object.count, 1, 'history from SQLite');
+    store.close();
+    // Reopened, the text-only values load as text and read the same.
+    const reopened = SqliteRevisionStore.open(path, { textOnlyPrefixes: ['/registry/events/'] });
+    assert.equal(reopened.get('/registry/events/default/e1')?.object.count, 2);
+    assert.equal(reopened.get('/registry/events/default/e2'), undefined);
+    reopened.close();
+  });
+});

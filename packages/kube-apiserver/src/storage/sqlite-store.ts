@@ -37,6 +37,12 @@ export interface SqliteRevisionStoreOptions {
   historyWindow?: number;
   /** Called when a watch listener throws; the default logs to stderr. Other listeners and the writer carry on. */
   onListenerError?: (error: unknown, event: StoreEvent) => void;
+  /**
+   * Key prefixes whose latest values are held only as JSON text and parsed on each read, as
+   * kube-apiserver keeps no watch cache for Events (`--watch-cache-sizes` defaults events to 0):
+   * they are the most numerous objects (five or so per pod) and are rarely read.
+   */
+  textOnlyPrefixes?: string[];
 }
 
 const DEFAULT_HISTORY_WINDOW = 10_000;
@@ -90,6 +96,7 @@ interface Watcher {
 
 export class SqliteRevisionStore implements RevisionStore {
   private readonly live = new Map<string, LiveValue>();
+  private readonly textOnlyPrefixes: string[];
   private readonly keyIndex = new SortedKeyIndex();
   private readonly ring: EventRing;
   private current = 0;
@@ -116,6 +123,7 @@ export class SqliteRevisionStore implements RevisionStore {
     if (!Number.isInteger(window) || window < 0)
       throw new RangeError(`historyWindow must be a non-negative integer, got ${window}`);
     this.ring = new EventRing(window);
+    this.textOnlyPrefixes = options.textOnlyPrefixes ?? [];
     this.onListenerError =
       options.onListenerError ??
       ((error, event) =>
@@ -206,6 +214,12 @@ export class SqliteRevisionStore implements RevisionStore {
     return { items, revision: this.current, more: false, ...(filter ? {} : { remaining: 0 }) };
   }
 
+  /** The in-memory form of a key's latest value: the object, or only its text for `textOnlyPrefixes`. */
+  private liveValue(key: string, object: KubeObject | undefined, json: string, modRevision: number, createRevision: number): StoredObject {
+    if (this.textOnlyPrefixes.some((prefix) => key.startsWith(prefix))) return new TextOnlyStoredObject(key, json, modRevision, createRevision);
+    return { key, object: object ?? shareManagedFieldSets(JSON.parse(json) as KubeObject), modRevision, createRevision, json };
+  }
+
   count(prefix: string): number {
     return this.keyIndex.count(prefix);
   }
@@ -213,12 +227,12 @@ export class SqliteRevisionStore implements RevisionStore {
   create(key: string, object: KubeObject): StoredObject {
     if (this.live.has(key)) throw new StorageError('KeyExists', `key exists: ${key}`);
     const revision = this.current + 1;
-    const stamped = stamp(object, revision);
+    const stamped = shareManagedFieldSets(stamp(object, revision));
     const json = JSON.stringify(stamped);
     this.insertRow.run(revision, key, json, revision, 0, 0);
     this.current = revision;
 
-    const stored: StoredObject = { key, object: stamped, modRevision: revision, createRevision: revision, json };
+    const stored = this.liveValue(key, stamped, json, revision, revision);
     this.live.set(key, { stored, json });
     this.keyIndex.add(key);
     this.emit(new RevisionEvent('ADDED', key, stamped, revision, undefined, json));
@@ -228,13 +242,13 @@ export class SqliteRevisionStore implements RevisionStore {
   update(key: string, object: KubeObject, expectedRevision?: number): StoredObject {
     const previous = this.liveForWrite(key, expectedRevision);
     const revision = this.current + 1;
-    const stamped = stamp(object, revision);
+    const stamped = shareManagedFieldSets(stamp(object, revision));
     const json = JSON.stringify(stamped);
     const createRevision = previous.stored.createRevision;
     this.insertRow.run(revision, key, json, createRevision, previous.stored.modRevision, 0);
     this.current = revision;
 
-    const stored: StoredObject = { key, object: stamped, modRevision: revision, createRevision, json };
+    const stored = this.liveValue(key, stamped, json, revision, createRevision);
     this.live.set(key, { stored, json });
     this.emit(new RevisionEvent('MODIFIED', key, stamped, revision, previous.stored.object, json));
     return stored;
@@ -336,7 +350,7 @@ export class SqliteRevisionStore implements RevisionStore {
     );
     const keys: string[] = [];
     for (const row of latestLive.iterate()) {
-      this.live.set(row.key, { stored: storedFromRow(row), json: row.value });
+      this.live.set(row.key, { stored: this.liveValue(row.key, undefined, row.value, row.revision, row.create_revision), json: row.value });
       keys.push(row.key);
     }
     this.keyIndex.addAll(keys);
@@ -535,6 +549,59 @@ function migrate(db: Database.Database): void {
 
 function stamp(object: KubeObject, revision: number): KubeObject {
   return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
+}
+
+/** A live value whose object is parsed from its text at each read (see `textOnlyPrefixes`). */
+class TextOnlyStoredObject implements StoredObject {
+  constructor(
+    readonly key: string,
+    readonly json: string,
+    readonly modRevision: number,
+    readonly createRevision: number,
+  ) {}
+
+  get object(): KubeObject {
+    return JSON.parse(this.json) as KubeObject;
+  }
+}
+
+/**
+ * Objects written by the same manager to objects of the same shape (every pod of a Deployment,
+ * every Event a kubelet records, a project's RoleBindings) carry identical `managedFields[].fieldsV1`
+ * trees, which are about half of a pod's parsed size. The store holds one frozen instance of each
+ * distinct tree, referenced weakly so trees no live object uses are collected. Stored objects are
+ * never mutated in place (writes build new objects), so sharing is invisible to readers; the
+ * freeze makes any attempt fail loudly.
+ */
+const fieldSets = new Map<string, WeakRef<Record<string, unknown>>>();
+const fieldSetsCollected = new FinalizationRegistry<string>((text) => {
+  if (!fieldSets.get(text)?.deref()) fieldSets.delete(text);
+});
+
+function shareManagedFieldSets(object: KubeObject): KubeObject {
+  const entries = object.metadata?.managedFields;
+  if (!Array.isArray(entries) || entries.length === 0) return object;
+  // `object.metadata` is the store's own (stamped) copy; the entries may be the writer's: replace them.
+  object.metadata.managedFields = entries.map((entry) => {
+    const tree = entry?.fieldsV1;
+    if (!tree || typeof tree !== 'object') return entry;
+    const text = JSON.stringify(tree);
+    let shared = fieldSets.get(text)?.deref();
+    if (!shared) {
+      shared = JSON.parse(text) as Record<string, unknown>;
+      deepFreeze(shared);
+      fieldSets.set(text, new WeakRef(shared));
+      fieldSetsCollected.register(shared, text);
+    }
+    return { ...entry, fieldsV1: shared };
+  });
+  return object;
+}
+
+function deepFreeze(value: unknown): void {
+  if (!value || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 function storedFromRow(row: LogRow): StoredObject {
