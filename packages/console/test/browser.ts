@@ -110,3 +110,34 @@ export async function platformRequest(
   }
   return { status: response.status, json };
 }
+
+/** A form field by its visible label (a required field's label ends with an asterisk). */
+export function labelled(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s*\\*)?$`);
+}
+
+/** The words of the console's dictionary the first sign-in goes through (en.ts or zh.ts). */
+interface SignInWords {
+  signIn: { submit: string };
+  password: { forcedTitle: string; submit: string };
+  home: { welcome: string };
+}
+
+/**
+ * admin's first sign-in with the password `canopy server` printed, then the forced change to
+ * `newPassword`, as a newcomer does it; resolves on the home page.
+ */
+export async function firstSignIn(page: Page, env: ConsoleServer, newPassword: string, L: SignInWords): Promise<void> {
+  await page.goto(`${env.url}/login`);
+  await page.locator('#username').fill('admin');
+  await page.locator('#password').fill(env.adminPassword);
+  await page.getByRole('button', { name: L.signIn.submit, exact: true }).click();
+  await page.getByRole('heading', { name: L.password.forcedTitle }).waitFor();
+  await page.locator('#new-password').fill(newPassword);
+  await page.locator('#confirm-password').fill(newPassword);
+  await page.getByRole('button', { name: L.password.submit }).click();
+  await page
+    .getByTestId('page-title')
+    .filter({ hasText: L.home.welcome.replace('{{name}}', 'admin') })
+    .waitFor();
+}

@@ -341,6 +341,7 @@ export const models: ResourceModel[] = [
     namespaced: true,
     title: 'kinds.persistentvolumeclaims',
     module: 'persistentvolumeclaims',
+    form: 'persistentvolumeclaim',
     columns: [
       status((o) => o.status?.phase),
       text('capacity', 'columns.capacity', (o) => o.status?.capacity?.storage ?? o.spec?.resources?.requests?.storage),

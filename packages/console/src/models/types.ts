@@ -94,6 +94,7 @@ export type FormKind =
   | 'ingress'
   | 'configmap'
   | 'secret'
+  | 'persistentvolumeclaim'
   | 'workspace'
   | 'project'
   | 'user'

@@ -29,7 +29,7 @@ import { translateKey } from '../../i18n';
 import { comparable } from '../diff';
 import { DiffView } from '../DiffView';
 import { Loading } from '../States';
-import { newObject, ObjectForm } from './ObjectForm';
+import { formProblems, newObject, ObjectForm } from './ObjectForm';
 import type { K8sObject, ResourceModel, Scope } from '../../models/types';
 
 const YamlText = lazy(() => import('../YamlText'));
@@ -120,6 +120,12 @@ export default function ApplyDialog({ model, scope, existing, yamlFirst, onClose
     setError('');
     const typed = tab === 'yaml' ? readYaml() : object;
     if (!typed) return;
+    // What the form itself refuses (clashing volume names, mounts of no volume) is not sent.
+    const problems = tab === 'form' ? formProblems(model, typed, t) : [];
+    if (problems.length) {
+      setError(problems.join(' '));
+      return;
+    }
     const body = withoutEmptyRows(typed);
     if (namespace && model.namespaced && !body.metadata.namespace) body.metadata.namespace = namespace;
     setBusy(true);

@@ -7,6 +7,7 @@
  */
 import { useTranslation } from 'react-i18next';
 import { useQuery } from '@tanstack/react-query';
+import type { TFunction } from 'i18next';
 import {
   Checkbox,
   ExpandableSection,
@@ -19,6 +20,8 @@ import {
 import { api } from '../../api/http';
 import { ChoiceField, getIn, numberOrText, PairsField, RowInput, RowList, setIn, TextField, toPairs, type Path } from './fields';
 import { clusterPrefix } from '../../models/registry';
+import { MountFields, problemText, useObjectList, VolumeFields } from './VolumeFields';
+import { ACCESS_MODES, mountableNames, volumeProblems } from './volumes';
 import type { FormKind, K8sObject, ResourceModel, Scope } from '../../models/types';
 
 const IAM_API = '/kapis/iam.kubesphere.io/v1beta1';
@@ -38,6 +41,18 @@ const TEMPLATE_PATH: Partial<Record<FormKind, Path>> = {
 
 export function isWorkloadForm(kind: FormKind | undefined): boolean {
   return !!kind && kind in TEMPLATE_PATH;
+}
+
+/**
+ * What the form refuses to send for review, in the user's language: a workload's volumes with
+ * invalid or clashing names, nothing chosen to mount, mounts of no volume. (The YAML tab leaves
+ * such checks to the server's dry run.)
+ */
+export function formProblems(model: ResourceModel, object: K8sObject, t: TFunction): string[] {
+  if (!isWorkloadForm(model.form)) return [];
+  const podSpec = getIn(object, [...TEMPLATE_PATH[model.form!]!, 'spec']);
+  const templates = model.form === 'statefulset' ? object.spec?.volumeClaimTemplates : undefined;
+  return volumeProblems(podSpec, templates).map((p) => problemText(t, p));
 }
 
 const container = (name: string) => ({ name, image: '', ports: [] as any[] });
@@ -82,6 +97,8 @@ export function newObject(model: ResourceModel, scope: Scope, username: string):
       return { ...base, data: {} };
     case 'secret':
       return { ...base, type: 'Opaque', stringData: {} };
+    case 'persistentvolumeclaim':
+      return { ...base, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
     case 'workspace':
       return {
         ...base,
@@ -127,6 +144,8 @@ export function ObjectForm(props: FormProps) {
     case 'configmap':
     case 'secret':
       return <DataForm {...props} />;
+    case 'persistentvolumeclaim':
+      return <ClaimForm {...props} />;
     case 'workspace':
       return <WorkspaceForm {...props} />;
     case 'project':
@@ -179,6 +198,10 @@ function WorkloadForm(props: FormProps) {
   const templatePath = TEMPLATE_PATH[kind]!;
   const containersPath = [...templatePath, 'spec', 'containers'];
   const containers = (getIn(object, containersPath) ?? []) as any[];
+  const mountable = mountableNames(
+    getIn(object, [...templatePath, 'spec']),
+    kind === 'statefulset' ? object.spec?.volumeClaimTemplates : undefined,
+  );
   const hasSelector = kind === 'deployment' || kind === 'statefulset' || kind === 'daemonset';
   // A new workload's pods are labelled app=<name>, and its selector selects them (the selector cannot change later).
   const withName = (name: string, o: K8sObject) => {
@@ -237,6 +260,7 @@ function WorkloadForm(props: FormProps) {
           index={i}
           container={c}
           count={containers.length}
+          mountable={mountable}
           onChange={(next) => onChange(setIn(object, [...containersPath, i], next))}
           onRemove={() => onChange(setIn(object, [...containersPath, i], undefined))}
         />
@@ -252,6 +276,14 @@ function WorkloadForm(props: FormProps) {
           {t('form.addContainer')}
         </button>
       </div>
+      <VolumeFields
+        object={object}
+        templatePath={templatePath}
+        claimTemplates={kind === 'statefulset'}
+        isNew={isNew}
+        scope={props.scope}
+        onChange={onChange}
+      />
     </>
   );
 }
@@ -263,12 +295,15 @@ function ContainerFields({
   index,
   container: c,
   count,
+  mountable,
   onChange,
   onRemove,
 }: {
   index: number;
   container: any;
   count: number;
+  /** The volume (and claim template) names the container may mount. */
+  mountable: string[];
   onChange(c: any): void;
   onRemove(): void;
 }) {
@@ -381,6 +416,12 @@ function ContainerFields({
             [...((c.env ?? []) as any[]).filter((e) => e.valueFrom), ...pairs.map(([name, value]) => ({ name, value }))],
           )
         }
+      />
+      <MountFields
+        id={id('mounts')}
+        mounts={(c.volumeMounts ?? []) as any[]}
+        mountable={mountable}
+        onChange={(mounts) => set(['volumeMounts'], mounts)}
       />
       <FormGroup label={t('form.resources')} fieldId={id('requests-cpu')} role="group" isStack>
         <div className="canopy-form-row">
@@ -578,6 +619,53 @@ function DataForm(props: FormProps) {
           else onChange(setIn(object, ['data'], map));
         }}
       />
+    </>
+  );
+}
+
+/**
+ * A persistent volume claim: size, access mode and a StorageClass of the cluster (none: the
+ * cluster's default class). Only the size of an existing claim may change (an expansion).
+ */
+function ClaimForm(props: FormProps) {
+  const { t } = useTranslation();
+  const { scope, object, onChange, isNew } = props;
+  const classes = useObjectList('storageclasses', scope, undefined, true);
+  const current = object.spec?.storageClassName ?? '';
+  const names = (classes.data ?? []).map((c) => c.metadata.name);
+  if (current && !names.includes(current)) names.unshift(current);
+  return (
+    <>
+      <NameField {...props} />
+      <TextField
+        id="claim-storage"
+        label={t('volumes.storage')}
+        value={object.spec?.resources?.requests?.storage}
+        isRequired
+        placeholder="1Gi"
+        onChange={(v) => onChange(setIn(object, ['spec', 'resources', 'requests', 'storage'], v))}
+      />
+      {isNew && (
+        <>
+          <ChoiceField
+            id="claim-access-mode"
+            label={t('volumes.accessMode')}
+            value={object.spec?.accessModes?.[0]}
+            options={ACCESS_MODES.map((m) => ({ value: m, label: m }))}
+            onChange={(v) => onChange(setIn(object, ['spec', 'accessModes'], [v]))}
+          />
+          <ChoiceField
+            id="claim-storage-class"
+            label={t('volumes.storageClass')}
+            value={current}
+            options={[
+              { value: '', label: classes.isLoading ? t('volumes.loading') : t('volumes.defaultClass') },
+              ...names.map((n) => ({ value: n, label: n })),
+            ]}
+            onChange={(v) => onChange(setIn(object, ['spec', 'storageClassName'], v || undefined))}
+          />
+        </>
+      )}
     </>
   );
 }

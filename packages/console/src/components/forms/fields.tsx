@@ -177,12 +177,17 @@ export function RowInput({
   onChange,
   type = 'text',
   width,
+  isInvalid,
+  isDisabled,
 }: {
   label: string;
   value: string | number | undefined;
   onChange(value: string): void;
   type?: 'text' | 'number' | 'password';
   width?: string;
+  /** Shown as an error (and `aria-invalid`) when the form refuses the value. */
+  isInvalid?: boolean;
+  isDisabled?: boolean;
 }) {
   return (
     <TextInput
@@ -193,7 +198,44 @@ export function RowInput({
       value={value ?? ''}
       onChange={(_e, v) => onChange(v)}
       style={width ? { maxWidth: width } : undefined}
+      validated={isInvalid ? 'error' : 'default'}
+      isDisabled={isDisabled}
     />
+  );
+}
+
+/** One inline choice of a row, labelled for assistive technology like `RowInput`. */
+export function RowChoice({
+  label,
+  value,
+  options,
+  onChange,
+  width,
+  isInvalid,
+  isDisabled,
+}: {
+  label: string;
+  value: string | undefined;
+  options: { value: string; label: string }[];
+  onChange(value: string): void;
+  width?: string;
+  isInvalid?: boolean;
+  isDisabled?: boolean;
+}) {
+  return (
+    <FormSelect
+      aria-label={label}
+      title={label}
+      value={value ?? ''}
+      onChange={(_e, v) => onChange(v)}
+      style={width ? { maxWidth: width } : undefined}
+      validated={isInvalid ? 'error' : 'default'}
+      isDisabled={isDisabled}
+    >
+      {options.map((o) => (
+        <FormSelectOption key={o.value} value={o.value} label={o.label} />
+      ))}
+    </FormSelect>
   );
 }
 
