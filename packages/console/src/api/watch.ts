@@ -35,14 +35,19 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
-/** Watches `path` (a Kubernetes collection path) until `signal` aborts. */
+/**
+ * Watches `path` (a Kubernetes collection path) until `signal` aborts; from `fromResourceVersion`
+ * when the caller has just listed the collection (so nothing between its list and the watch is
+ * missed), else from now.
+ */
 export async function watchCollection(
   path: string,
   selector: URLSearchParams,
   handlers: WatchHandlers,
   signal: AbortSignal,
+  fromResourceVersion = '',
 ): Promise<void> {
-  let resourceVersion = '';
+  let resourceVersion = fromResourceVersion;
   let backoff = 1000;
   let pending: WatchEvent[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | undefined;

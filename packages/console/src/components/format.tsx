@@ -72,6 +72,17 @@ export function Cell({ value, format, language }: { value: string | number | und
       );
     case 'mono':
       return <span className="canopy-mono">{value}</span>;
+    case 'percent': {
+      const share = Math.max(0, Math.min(100, Number(value)));
+      return (
+        <span className="canopy-percent">
+          <span className="canopy-percent__bar" aria-hidden="true">
+            <span className={share >= 90 ? 'canopy-percent__fill--high' : ''} style={{ width: `${share}%` }} />
+          </span>
+          {value}%
+        </span>
+      );
+    }
     default:
       return <>{value}</>;
   }

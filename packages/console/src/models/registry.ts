@@ -4,7 +4,8 @@
  * model from discovery (discovery.ts).
  */
 import i18n from '../i18n';
-import type { Column, K8sObject, ResourceModel, Scope } from './types';
+import { parseQuantity } from '../api/quantity';
+import type { Column, Join, K8sObject, ResourceModel, Scope } from './types';
 
 const RESOURCES_API = '/kapis/resources.kubesphere.io/v1alpha3';
 const IAM_API = '/kapis/iam.kubesphere.io/v1beta1';
@@ -83,6 +84,28 @@ export function localizedText(raw: string | undefined): string | undefined {
 }
 
 const description = (o: K8sObject) => localizedText(o.metadata.annotations?.['kubesphere.io/description']);
+
+/** A node's NodeMetrics (metrics.k8s.io), read every 15 s: usage is measured, not watched. */
+const NODE_METRICS: Join = {
+  id: 'metrics',
+  group: 'metrics.k8s.io',
+  version: 'v1beta1',
+  plural: 'nodes',
+  namespaced: false,
+  refreshMs: 15_000,
+};
+
+/** Usage from the joined metrics as a percentage of the node's allocatable (as `kubectl top node`). */
+const usageShare = (id: string, title: string, resource: 'cpu' | 'memory'): Column => ({
+  id,
+  title,
+  format: 'percent',
+  value: (o, joined) => {
+    const used = parseQuantity(joined?.metrics?.usage?.[resource]);
+    const allocatable = parseQuantity(o.status?.allocatable?.[resource]);
+    return used === undefined || !allocatable ? undefined : Math.round((used / allocatable) * 100);
+  },
+});
 
 // --- the models -------------------------------------------------------------------------------
 
@@ -403,7 +426,11 @@ export const models: ResourceModel[] = [
       text('version', 'columns.version', (o) => o.status?.nodeInfo?.kubeletVersion),
       text('cpu', 'columns.cpu', (o) => o.status?.allocatable?.cpu),
       text('memory', 'columns.memory', (o) => o.status?.allocatable?.memory),
+      usageShare('cpuUsage', 'usage.cpuColumn', 'cpu'),
+      usageShare('memoryUsage', 'usage.memoryColumn', 'memory'),
     ],
+    joins: [NODE_METRICS],
+    detailTabs: ['usage'],
     relations: [{ model: 'pods', query: (o) => ({ nodeName: o.metadata.name }) }],
   }),
   model({

@@ -42,8 +42,11 @@ export interface Scope {
   namespace?: string;
 }
 
-/** How a cell is shown: plain text, a status label, a relative time, or a list of labels. */
-export type CellFormat = 'text' | 'status' | 'age' | 'labels' | 'mono';
+/** How a cell is shown: plain text, a status label, a relative time, a list of labels, or a share (0–100) as a bar. */
+export type CellFormat = 'text' | 'status' | 'age' | 'labels' | 'mono' | 'percent';
+
+/** Objects joined to a row by name, by join id (see ResourceModel.joins); undefined until read or when absent. */
+export type Joined = Record<string, K8sObject | undefined>;
 
 export interface Column {
   id: string;
@@ -51,7 +54,7 @@ export interface Column {
   title: string;
   literal?: boolean;
   format?: CellFormat;
-  value(object: K8sObject): string | number | undefined;
+  value(object: K8sObject, joined?: Joined): string | number | undefined;
   /** The resources API sort key this column sorts by, if any. */
   sortBy?: 'name' | 'creationTimestamp';
 }
@@ -102,7 +105,22 @@ export type FormKind =
   | 'role';
 
 /** Extra tabs of a kind's detail page. */
-export type DetailTab = 'logs' | 'terminal' | 'loginRecords' | 'roleTemplates';
+export type DetailTab = 'logs' | 'terminal' | 'loginRecords' | 'roleTemplates' | 'usage';
+
+/**
+ * Objects of another resource read beside a list and joined to its rows by namespace and name
+ * (a Node's NodeMetrics, a Pod's PodMetrics), for columns that show them. Such resources are
+ * computed on each read and cannot be watched, so they are read again every `refreshMs`; when
+ * they cannot be read (not served, forbidden) the columns show nothing and the list still works.
+ */
+export interface Join {
+  id: string;
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+  refreshMs: number;
+}
 
 /** Objects related to one object: listed through the resources API with these query keys. */
 export interface Relation {
@@ -134,6 +152,8 @@ export interface ResourceModel {
   filters?: ChoiceFilter[];
   actions: ActionId[];
   relations?: Relation[];
+  /** Resources joined to rows by name for columns (`Column.value`'s second argument). */
+  joins?: Join[];
   links?: DetailLink[];
   /** List endpoints to try in order (the first that exists wins); default: the resources API. */
   listPaths?(scope: Scope): string[];

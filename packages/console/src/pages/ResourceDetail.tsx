@@ -29,6 +29,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { api } from '../api/http';
 import { fetchObject, kubePath, objectQueryKey } from '../api/resources';
+import { useJoins } from '../api/joins';
 import { watchCollection } from '../api/watch';
 import { translateKey } from '../i18n';
 import { clusterPrefix, modelOfKind, registeredModel } from '../models/registry';
@@ -45,6 +46,7 @@ import { LoginRecords, RoleTemplatesTab } from './DetailExtras';
 
 const YamlEditor = lazy(() => import('../components/YamlEditor'));
 const PodLogs = lazy(() => import('../components/PodLogs'));
+const NodeUsage = lazy(() => import('./NodeUsage'));
 /** xterm.js is large: the terminal loads only when its tab opens. */
 const PodTerminal = lazy(() => import('../components/PodTerminal'));
 
@@ -71,6 +73,7 @@ function MapLabels({ map }: { map?: Record<string, string> }) {
 
 function Overview({ model, scope, object }: { model: ResourceModel; scope: Scope; object: K8sObject }) {
   const { t, i18n } = useTranslation();
+  const joined = useJoins(model, scope, object)(object);
   const m = object.metadata;
   const conditions = (object.status?.conditions ?? []) as any[];
   const owners = m.ownerReferences ?? [];
@@ -97,7 +100,7 @@ function Overview({ model, scope, object }: { model: ResourceModel; scope: Scope
           <DescriptionListGroup key={c.id}>
             <DescriptionListTerm>{c.literal ? c.title : translateKey(c.title)}</DescriptionListTerm>
             <DescriptionListDescription>
-              <Cell value={c.value(object)} format={c.format} language={i18n.language} />
+              <Cell value={c.value(object, joined)} format={c.format} language={i18n.language} />
             </DescriptionListDescription>
           </DescriptionListGroup>
         ))}
@@ -385,6 +388,7 @@ export function ResourceDetail() {
                       {extra === 'terminal' && <PodTerminal pod={object.data!} cluster={scope.cluster} />}
                       {extra === 'loginRecords' && <LoginRecords user={object.data!} />}
                       {extra === 'roleTemplates' && <RoleTemplatesTab model={model} scope={scope} role={object.data!} />}
+                      {extra === 'usage' && <NodeUsage node={object.data!} scope={scope} />}
                     </Suspense>
                   </Tab>
                 )),

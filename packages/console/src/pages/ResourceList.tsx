@@ -26,6 +26,7 @@ import {
 import SyncAltIcon from '@patternfly/react-icons/dist/esm/icons/sync-alt-icon';
 import { fetchList, listQueryKey, DEFAULT_LIST_PARAMS, type ListParams } from '../api/resources';
 import { useLiveList } from '../api/live';
+import { useJoins } from '../api/joins';
 import { translateKey } from '../i18n';
 import { Cell } from '../components/format';
 import { ErrorState, Loading } from '../components/States';
@@ -97,6 +98,7 @@ export function ResourceList({ model, scope, fixed, title }: ResourceListProps) 
     placeholderData: keepPreviousData,
   });
   const live = useLiveList(list.isSuccess ? model : undefined, scope, params, queryKey);
+  const joinedOf = useJoins(model, scope);
   const allowed = useAllowedActions(model, scope);
   const { run, dialogs } = useActionDialogs(model, scope);
   const canCreate = useCanCreate(model, scope) && !fixed;
@@ -141,7 +143,7 @@ export function ResourceList({ model, scope, fixed, title }: ResourceListProps) 
         return <ActionsMenu actions={allowed} object={o} onAction={run} />;
       default: {
         const column = byId.get(id);
-        return <Cell value={column?.value(o)} format={column?.format} language={i18n.language} />;
+        return <Cell value={column?.value(o, joinedOf(o))} format={column?.format} language={i18n.language} />;
       }
     }
   };
