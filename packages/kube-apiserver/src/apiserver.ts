@@ -188,7 +188,7 @@ export class ApiServer {
     (this as { url: string }).url = `https://${(this.options.host ?? '127.0.0.1').includes(':') ? `[${this.options.host}]` : this.options.host ?? '127.0.0.1'}:${port}`;
     writeKubeconfig(this.kubeconfigPath, { server: this.url, caPem: this.pki.ca.cert, userName: 'admin', client: this.pki.admin });
     const keep = this.options.historyWindow ?? 10_000;
-    this.compaction = setInterval(() => this.store.compact(keep), this.options.compactionIntervalMs ?? 300_000);
+    this.compaction = setInterval(() => void this.store.compact(keep), this.options.compactionIntervalMs ?? 300_000);
     this.compaction.unref();
     this.ready = true;
   }

@@ -46,6 +46,8 @@ export interface SqliteRevisionStoreOptions {
 }
 
 const DEFAULT_HISTORY_WINDOW = 10_000;
+/** Revisions whose superseded rows one compaction transaction deletes (~10 ms of SQLite work). */
+const COMPACTION_CHUNK = 2_000;
 const SCHEMA_VERSION = 1;
 /** Rows fetched per query when replaying history from SQLite (bounded memory, no open cursor). */
 const REPLAY_PAGE_SIZE = 1_000;
@@ -101,6 +103,10 @@ export class SqliteRevisionStore implements RevisionStore {
   private readonly ring: EventRing;
   private current = 0;
   private compacted = 0;
+  /** Rows at or below this revision hold no superseded history (the last finished compaction's target). */
+  private compactionFloor = 0;
+  /** The compaction still deleting rows, if any; the next one waits for it. */
+  private compacting?: Promise<void>;
   private closed = false;
 
   /** Watchers whose prefix pins a `/registry/<resource>/` group, by group; the rest are `broadWatchers`. */
@@ -298,27 +304,63 @@ export class SqliteRevisionStore implements RevisionStore {
     };
   }
 
-  compact(keepRevisions: number): void {
+  /**
+   * Compacts history older than the newest `keepRevisions` revisions. The compacted revision
+   * takes effect at once (older reads and watches get `Compacted`); the superseded rows are then
+   * deleted in transactions of `COMPACTION_CHUNK` revisions, one per turn of the event loop, so a
+   * compaction of a busy store (150,000 revisions in ten minutes at 50 pods a second) never holds
+   * the single writer for long. The returned promise settles when every row is gone; rows left by
+   * a crash or `close()` meanwhile go at the next compaction.
+   */
+  compact(keepRevisions: number): Promise<void> {
     if (!Number.isInteger(keepRevisions) || keepRevisions < 0) {
       throw new RangeError(`keepRevisions must be a non-negative integer, got ${keepRevisions}`);
     }
     const target = this.current - keepRevisions;
-    if (target <= this.compacted) return;
+    if (target <= this.compacted) return this.compacting ?? Promise.resolve();
     // Keep, per key, the newest row at or below the target unless it is a tombstone (reads at the
     // target still need it); drop everything it supersedes. Rows above the target are untouched.
+    // Reads at or above the target never need a dropped row, so any order of deletion is safe
+    // once the target is declared.
     const deleteSuperseded = this.prepareCached(
-      `DELETE FROM kv WHERE revision <= @target AND (deleted = 1 OR EXISTS (
+      `DELETE FROM kv WHERE revision > @from AND revision <= @to AND (deleted = 1 OR EXISTS (
          SELECT 1 FROM kv AS newer WHERE newer.key = kv.key AND newer.revision > kv.revision AND newer.revision <= @target))`,
     );
     const setMeta = this.prepareCached(
       'INSERT INTO meta (name, value) VALUES (@name, @value) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
-    this.db.transaction(() => {
-      deleteSuperseded.run({ target });
-      setMeta.run({ name: 'compactedRevision', value: target });
-    })();
+    setMeta.run({ name: 'compactedRevision', value: target });
+    // A previous compaction still deleting covers rows up to its own target; this one starts
+    // from the lowest row either may still have to look at.
+    let from = this.compactionFloor;
     this.compacted = target;
     this.ring.dropThrough(target);
+    const step = (): boolean => {
+      if (this.closed) return true;
+      const to = Math.min(from + COMPACTION_CHUNK, target);
+      deleteSuperseded.run({ from, to, target });
+      from = to;
+      return from >= target;
+    };
+    const previous = this.compacting ?? Promise.resolve();
+    const run = previous.then(
+      () =>
+        new Promise<void>((resolve) => {
+          const next = () => {
+            if (step()) {
+              if (!this.closed) this.compactionFloor = target;
+              return resolve();
+            }
+            setImmediate(next);
+          };
+          next();
+        }),
+    );
+    this.compacting = run;
+    void run.finally(() => {
+      if (this.compacting === run) this.compacting = undefined;
+    });
+    return run;
   }
 
   close(): void {

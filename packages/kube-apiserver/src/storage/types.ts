@@ -103,7 +103,10 @@ export interface RevisionStore {
    */
   watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void): WatchHandle;
 
-  /** Drops history older than the newest `keepRevisions` revisions (live values always stay). */
-  compact(keepRevisions: number): void;
+  /**
+   * Drops history older than the newest `keepRevisions` revisions (live values always stay). The
+   * compacted revision takes effect at once; the promise settles when the old rows are gone.
+   */
+  compact(keepRevisions: number): Promise<void>;
   close(): void;
 }
