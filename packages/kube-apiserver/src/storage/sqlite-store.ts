@@ -330,11 +330,11 @@ export class SqliteRevisionStore implements RevisionStore {
       'INSERT INTO meta (name, value) VALUES (@name, @value) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
     setMeta.run({ name: 'compactedRevision', value: target });
-    // A previous compaction still deleting covers rows up to its own target; this one starts
-    // from the lowest row either may still have to look at.
-    let from = this.compactionFloor;
     this.compacted = target;
     this.ring.dropThrough(target);
+    // Set when this run starts, after any compaction still deleting has finished: rows below the
+    // floor hold no superseded history.
+    let from = 0;
     const step = (): boolean => {
       if (this.closed) return true;
       const to = Math.min(from + COMPACTION_CHUNK, target);
@@ -346,6 +346,7 @@ export class SqliteRevisionStore implements RevisionStore {
     const run = previous.then(
       () =>
         new Promise<void>((resolve) => {
+          from = this.compactionFloor;
           const next = () => {
             if (step()) {
               if (!this.closed) this.compactionFloor = target;
