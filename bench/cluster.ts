@@ -34,7 +34,8 @@
  * Profiling: CANOPY_BENCH_CPU_PROF=<dir> runs the server under `node --cpu-prof` (10 ms sampling
  * interval: a full run is 10+ minutes) and prints the top self-time functions for the whole run
  * and each phase; CANOPY_BENCH_HEAP_SNAPSHOT=<dir> has the server write a heap snapshot there
- * once every pod runs; CANOPY_BENCH_SERVER_NODE_ARGS adds node flags to the server.
+ * once every pod runs; CANOPY_BENCH_SERVER_NODE_ARGS adds node flags to the server
+ * (`--trace-gc`, say) and CANOPY_BENCH_SERVER_LOG=<file> keeps its output.
  *
  * Every loop is bounded and the whole run is cut off at RUN_DEADLINE_MS; traffic goes to
  * 127.0.0.1 only.

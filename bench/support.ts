@@ -4,7 +4,7 @@
  * summary of a V8 CPU profile cut into phases.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,8 +73,14 @@ export function spawnNode(
 ): Promise<{ child: Child; match: RegExpExecArray }> {
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  // CANOPY_BENCH_SERVER_LOG=<file> keeps what the child prints (with --trace-gc, say) in a file too.
+  const log = process.env.CANOPY_BENCH_SERVER_LOG;
+  const collect = (s: string) => {
+    out += s;
+    if (log) appendFileSync(log, s);
+  };
+  proc.stdout!.setEncoding('utf8').on('data', collect);
+  proc.stderr!.setEncoding('utf8').on('data', collect);
   const child: Child = { proc, output: () => out };
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => fail(new Error(`timed out waiting for ${ready}`)), readyTimeoutMs);

@@ -355,11 +355,42 @@ describe('members, role templates and RBAC', () => {
       false,
     );
 
-    // carol is a ws1 viewer: a RoleBinding in every ws1 project to the workspace role's ClusterRole.
-    for (const ns of ['p1', 'p3'])
-      await eventually(`carol in ${ns}`, () =>
-        t.kube.tryGet(types.roleBindings, 'kubesphere:iam:workspacerolebinding:carol-ws1-viewer', ns),
-      );
+    // carol is a ws1 viewer: in every ws1 project, the RoleBinding of ws1's viewers to the workspace
+    // role's ClusterRole names her (one RoleBinding per project and role, whatever the members).
+    for (const ns of ['p1', 'p3']) {
+      const viewers = await eventually(`carol in ${ns}`, async () => {
+        const rb = await t.kube.tryGet<any>(types.roleBindings, 'kubesphere:iam:workspacerole:ws1-viewer', ns);
+        return rb?.subjects?.some((s: any) => s.kind === 'User' && s.name === 'carol') ? rb : undefined;
+      });
+      assert.deepEqual(viewers.roleRef, {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'kubesphere:iam:workspacerole:ws1-viewer',
+      });
+      assert.equal(viewers.metadata.ownerReferences[0].kind, 'WorkspaceRole');
+    }
+    // A RoleBinding of the earlier one-per-member form (a database from before the folding) is removed.
+    await t.kube.create(types.roleBindings, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: {
+        name: 'kubesphere:iam:workspacerolebinding:carol-ws1-viewer',
+        namespace: 'p3',
+        labels: { 'kubesphere.io/managed': 'true', 'iam.kubesphere.io/workspacerolebinding-ref': 'carol-ws1-viewer' },
+      },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubesphere:iam:workspacerole:ws1-viewer' },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'carol' }],
+    } as any);
+    await eventually(
+      'the per-member RoleBinding folded away',
+      async () => !(await t.kube.tryGet(types.roleBindings, 'kubesphere:iam:workspacerolebinding:carol-ws1-viewer', 'p3')),
+    );
+    const admins = await t.kube.get<any>(types.roleBindings, 'kubesphere:iam:workspacerole:ws1-admin', 'p1');
+    assert.ok(
+      admins.subjects.some((s: any) => s.name === 'alice'),
+      JSON.stringify(admins.subjects),
+    );
+    assert.ok(!admins.subjects.some((s: any) => s.name === 'carol'), JSON.stringify(admins.subjects));
     assert.equal(await kubeCan(t.kube, 'carol', { verb: 'list', resource: 'pods', namespace: 'p3' }), true);
     assert.equal(await kubeCan(t.kube, 'carol', { verb: 'create', resource: 'pods', namespace: 'p3' }), false);
     assert.equal(await kubeCan(t.kube, 'carol', { verb: 'list', resource: 'pods', namespace: 'p2' }), false);
@@ -385,6 +416,10 @@ describe('members, role templates and RBAC', () => {
       'carol revoked in RBAC',
       async () => !(await kubeCan(t.kube, 'carol', { verb: 'list', resource: 'pods', namespace: 'p3' })),
     );
+    // Her RoleBinding in p3 stays for ws1's other viewers, if any, without her; alice's is untouched.
+    const viewersAfter = await t.kube.tryGet<any>(types.roleBindings, 'kubesphere:iam:workspacerole:ws1-viewer', 'p3');
+    assert.ok(!viewersAfter?.subjects?.some((s: any) => s.name === 'carol'), JSON.stringify(viewersAfter));
+    assert.equal(await kubeCan(t.kube, 'alice', { verb: 'list', resource: 'pods', namespace: 'p3' }), true);
     // The workspace admin can do everything in its projects, in Kubernetes as on the platform.
     await eventually('alice in RBAC', () => kubeCan(t.kube, 'alice', { verb: 'delete', resource: 'secrets', namespace: 'p4' }));
     assert.equal(await kubeCan(t.kube, 'alice', { verb: 'get', resource: 'secrets', namespace: 'p2' }), false);

@@ -10,7 +10,15 @@
  * | RoleBinding X in ns                     | RoleBinding `kubesphere:iam:X` in ns → `kubesphere:iam:<role>`  |
  * | GlobalRoleBinding X of platform-admin   | ClusterRoleBinding `kubesphere:iam:X` → `cluster-admin`         |
  * | WorkspaceRole X                         | ClusterRole `kubesphere:iam:workspacerole:X`                    |
- * | WorkspaceRoleBinding X (workspace ws)   | RoleBinding `kubesphere:iam:workspacerolebinding:X` in every project of ws |
+ * | WorkspaceRoleBindings to X in ws        | RoleBinding `kubesphere:iam:workspacerole:X` in every project of ws, |
+ * |                                         | its subjects those of all of ws's bindings to X                 |
+ *
+ * Workspace members are folded into one RoleBinding per project and role rather than one per
+ * project and member: a workspace's members outnumber its roles by far (4,000 projects of 10,000
+ * members made 40,000 RoleBindings, now 8,000), and every RoleBinding is held by the store and by
+ * each RBAC cache. Those RoleBindings are owned by the WorkspaceRole; the subjects follow the
+ * bindings here. RoleBindings of the earlier one-per-member form
+ * (`kubesphere:iam:workspacerolebinding:<binding>`) are removed when their workspace is synced.
  *
  * Each Kubernetes object is owned by its platform object (the garbage collector removes it with
  * it) and deleted here as well when the platform object goes, so revoking takes effect at once.
@@ -44,6 +52,10 @@ const REF_LABELS = {
   WorkspaceRoleBinding: 'iam.kubesphere.io/workspacerolebinding-ref',
 } as const;
 type SyncedKind = keyof typeof REF_LABELS;
+/** On a project's RoleBinding of workspace members: the workspace whose bindings it folds. */
+const WORKSPACE_MEMBERS_LABEL = 'iam.kubesphere.io/workspace-members-ref';
+/** Queue key of a workspace's member RoleBindings in its projects. */
+const WORKSPACE_MEMBERS = 'WorkspaceMembers';
 
 const SOURCE_TYPES: Record<SyncedKind, ResourceType> = {
   ClusterRole: platformTypes.clusterRoles,
@@ -115,10 +127,14 @@ export class RbacSyncController extends QueueController {
 
   constructor(...args: ConstructorParameters<typeof QueueController>) {
     super(...args);
-    this.k8sRoleBindings.addIndex('workspacerolebinding-ref', (o) => {
-      const ref = o.metadata.labels?.[REF_LABELS.WorkspaceRoleBinding];
+    this.k8sRoleBindings.addIndex(WORKSPACE_MEMBERS_LABEL, (o) => {
+      const ref = o.metadata.labels?.[WORKSPACE_MEMBERS_LABEL];
       return ref ? [ref] : [];
     });
+    // Earlier form: one RoleBinding per project and workspace role binding; the workspace is its project's.
+    this.k8sRoleBindings.addIndex('workspacerolebinding-namespace', (o) =>
+      o.metadata.labels?.[REF_LABELS.WorkspaceRoleBinding] ? [o.metadata.namespace!] : [],
+    );
   }
 
   informers(): Informer<any>[] {
@@ -133,32 +149,75 @@ export class RbacSyncController extends QueueController {
   }
 
   *keys(): Iterable<string> {
-    for (const [kind, informer] of this.sources) for (const o of informer.list()) yield `${kind}:${objectKey(o)}`;
+    for (const [kind, informer] of this.sources) {
+      if (kind === 'WorkspaceRoleBinding') continue;
+      for (const o of informer.list()) yield `${kind}:${objectKey(o)}`;
+    }
+    const workspaces = new Set<string>();
+    for (const ns of this.namespaces.list()) {
+      const ws = ns.metadata.labels?.[WORKSPACE_LABEL];
+      if (ws) workspaces.add(ws);
+    }
+    for (const o of this.sources.get('WorkspaceRoleBinding')!.list()) {
+      const ws = o.metadata.labels?.[WORKSPACE_LABEL];
+      if (ws) workspaces.add(ws);
+    }
+    for (const ws of workspaces) yield this.membersKey(ws);
+  }
+
+  private membersKey(workspace: string): string {
+    return `${WORKSPACE_MEMBERS}:${workspace}`;
+  }
+
+  /** A workspace's member RoleBindings change with its bindings, its roles and its projects. */
+  private enqueueWorkspace(workspace: string | undefined): void {
+    if (workspace) this.enqueue(this.membersKey(workspace));
   }
 
   register(): void {
     for (const [kind, informer] of this.sources) {
-      const key = (o: KubeObject) => this.enqueue(`${kind}:${objectKey(o)}`);
-      informer.addHandler({ onAdd: key, onUpdate: (_o, n) => key(n), onDelete: key });
+      const key =
+        kind === 'WorkspaceRoleBinding'
+          ? (o: KubeObject) => this.enqueueWorkspace(o.metadata.labels?.[WORKSPACE_LABEL])
+          : (o: KubeObject) => this.enqueue(`${kind}:${objectKey(o)}`);
+      informer.addHandler({
+        onAdd: key,
+        onUpdate: (old, n) => {
+          key(n);
+          // A binding moved to another workspace leaves the first one too.
+          if (kind === 'WorkspaceRoleBinding' && old.metadata.labels?.[WORKSPACE_LABEL] !== n.metadata.labels?.[WORKSPACE_LABEL])
+            key(old);
+        },
+        onDelete: key,
+      });
     }
+    // A workspace role appearing (its bindings may have come first) or going.
+    this.sources.get('WorkspaceRole')!.addHandler({
+      onAdd: (o) => this.enqueueWorkspace(o.metadata.labels?.[WORKSPACE_LABEL]),
+      onDelete: (o) => this.enqueueWorkspace(o.metadata.labels?.[WORKSPACE_LABEL]),
+    });
     // Drift: a synced object edited or deleted by someone else is put back.
-    for (const informer of [this.k8sClusterRoles, this.k8sClusterRoleBindings, this.k8sRoles, this.k8sRoleBindings]) {
-      const owner = (o: KubeObject) => {
-        for (const [kind, label] of Object.entries(REF_LABELS) as [SyncedKind, string][]) {
-          const ref = o.metadata.labels?.[label];
-          if (!ref) continue;
-          const namespaced = kind === 'Role' || kind === 'RoleBinding';
-          this.enqueue(`${kind}:${namespaced ? `${o.metadata.namespace}/${ref}` : ref}`);
+    const owner = (o: KubeObject) => {
+      this.enqueueWorkspace(o.metadata.labels?.[WORKSPACE_MEMBERS_LABEL]);
+      for (const [kind, label] of Object.entries(REF_LABELS) as [SyncedKind, string][]) {
+        const ref = o.metadata.labels?.[label];
+        if (!ref) continue;
+        if (kind === 'WorkspaceRoleBinding') {
+          this.enqueueWorkspace(this.namespaces.get(o.metadata.namespace!)?.metadata.labels?.[WORKSPACE_LABEL]);
+          continue;
         }
-      };
-      informer.addHandler({ onUpdate: (_o, n) => owner(n), onDelete: owner });
-    }
-    // A project joining or leaving a workspace changes where workspace bindings apply.
-    const bindingsOf = (workspace: string | undefined) => {
-      if (!workspace) return;
-      for (const b of this.workspaceBindings.byIndex(BY_WORKSPACE, workspace))
-        this.enqueue(`WorkspaceRoleBinding:${b.metadata.name}`);
+        const namespaced = kind === 'Role' || kind === 'RoleBinding';
+        this.enqueue(`${kind}:${namespaced ? `${o.metadata.namespace}/${ref}` : ref}`);
+      }
     };
+    for (const informer of [this.k8sClusterRoles, this.k8sClusterRoleBindings, this.k8sRoles, this.k8sRoleBindings])
+      informer.addHandler({ onUpdate: (_o, n) => owner(n), onDelete: owner });
+    // A RoleBinding of the earlier one-per-member form (restored from a backup, say) is folded away.
+    this.k8sRoleBindings.addHandler({
+      onAdd: (o) => {
+        if (o.metadata.labels?.[REF_LABELS.WorkspaceRoleBinding]) owner(o);
+      },
+    });
     // Roles and bindings seen before their namespace (skipped then) are synced once it is.
     const namespaced = (ns: KubeObject) => {
       for (const kind of ['Role', 'RoleBinding'] as const)
@@ -167,18 +226,20 @@ export class RbacSyncController extends QueueController {
     this.namespaces.addHandler({
       onAdd: (ns) => {
         namespaced(ns);
-        bindingsOf(ns.metadata.labels?.[WORKSPACE_LABEL]);
+        this.enqueueWorkspace(ns.metadata.labels?.[WORKSPACE_LABEL]);
       },
+      // A project joining or leaving a workspace changes where workspace bindings apply.
       onUpdate: (old, ns) => {
         if (old.metadata.labels?.[WORKSPACE_LABEL] === ns.metadata.labels?.[WORKSPACE_LABEL]) return;
-        bindingsOf(old.metadata.labels?.[WORKSPACE_LABEL]);
-        bindingsOf(ns.metadata.labels?.[WORKSPACE_LABEL]);
+        this.enqueueWorkspace(old.metadata.labels?.[WORKSPACE_LABEL]);
+        this.enqueueWorkspace(ns.metadata.labels?.[WORKSPACE_LABEL]);
       },
     });
   }
 
   async reconcile(key: string): Promise<void> {
     const colon = key.indexOf(':');
+    if (key.slice(0, colon) === WORKSPACE_MEMBERS) return this.syncWorkspaceMembers(key.slice(colon + 1));
     const kind = key.slice(0, colon) as SyncedKind;
     const { namespace, name } = splitKey(key.slice(colon + 1));
     const source = this.sources.get(kind)!.get(name, namespace);
@@ -200,7 +261,8 @@ export class RbacSyncController extends QueueController {
       case 'RoleBinding':
         return this.syncRoleBinding(name, namespace!, live as IamRoleBinding | undefined);
       case 'WorkspaceRoleBinding':
-        return this.syncWorkspaceBinding(name, live as IamRoleBinding | undefined);
+        // Keyed by workspace (above); a key of this kind is never queued.
+        return;
     }
   }
 
@@ -289,30 +351,51 @@ export class RbacSyncController extends QueueController {
     });
   }
 
-  private async syncWorkspaceBinding(name: string, binding: IamRoleBinding | undefined): Promise<void> {
-    const target = rbacName('WorkspaceRoleBinding', name);
-    const workspace = binding?.metadata.labels?.[WORKSPACE_LABEL];
+  /**
+   * In every project of the workspace, one RoleBinding per workspace role bound in it, to the
+   * role's ClusterRole, with the subjects of all the workspace's bindings to that role (in binding
+   * name order, without repeats); every other member RoleBinding of the workspace goes.
+   */
+  private async syncWorkspaceMembers(workspace: string): Promise<void> {
+    const roles = this.sources.get('WorkspaceRole')!;
+    const subjectsByRole = new Map<string, Subject[]>();
+    const bindings = (this.workspaceBindings.byIndex(BY_WORKSPACE, workspace) as IamRoleBinding[])
+      .filter((b) => !b.metadata.deletionTimestamp && b.roleRef?.name)
+      .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0));
+    for (const binding of bindings) {
+      const subjects = subjectsByRole.get(binding.roleRef.name) ?? [];
+      for (const s of rbacSubjects(binding.subjects))
+        if (!subjects.some((t) => t.kind === s.kind && t.name === s.name && t.namespace === s.namespace)) subjects.push(s);
+      subjectsByRole.set(binding.roleRef.name, subjects);
+    }
     const wanted = new Set<string>();
-    if (binding && workspace) {
-      for (const ns of this.namespaces.byIndex(BY_WORKSPACE, workspace)) {
-        if (ns.metadata.deletionTimestamp) continue;
-        const namespace = ns.metadata.name!;
-        wanted.add(namespace);
+    for (const ns of this.namespaces.byIndex(BY_WORKSPACE, workspace)) {
+      if (ns.metadata.deletionTimestamp) continue;
+      const namespace = ns.metadata.name!;
+      for (const [roleName, subjects] of subjectsByRole) {
+        const role = roles.get(roleName);
+        // Bound before the role exists (or after it went): nothing to own it; its arrival requeues.
+        if (!role || role.metadata.deletionTimestamp || !subjects.length) continue;
+        const target = rbacName('WorkspaceRole', roleName);
+        wanted.add(`${namespace}/${target}`);
         await this.ensureBinding(types.roleBindings, this.k8sRoleBindings, {
           metadata: {
             name: target,
             namespace,
-            labels: this.labels('WorkspaceRoleBinding', name),
-            ownerReferences: [ownerReference(platformTypes.workspaceRoleBindings, binding)],
+            labels: { [MANAGED_LABEL]: 'true', [WORKSPACE_MEMBERS_LABEL]: workspace },
+            ownerReferences: [ownerReference(platformTypes.workspaceRoles, role)],
           },
-          roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: rbacName('WorkspaceRole', binding.roleRef.name) },
-          subjects: rbacSubjects(binding.subjects),
+          roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: target },
+          subjects,
         });
       }
     }
-    for (const stale of this.k8sRoleBindings.byIndex('workspacerolebinding-ref', name)) {
-      if (!wanted.has(stale.metadata.namespace!))
+    for (const stale of this.k8sRoleBindings.byIndex(WORKSPACE_MEMBERS_LABEL, workspace))
+      if (!wanted.has(objectKey(stale)))
         await deleteIfPresent(this.ctx.client, types.roleBindings, stale.metadata.name!, stale.metadata.namespace);
-    }
+    // The earlier one-per-member form, in this workspace's projects.
+    for (const ns of this.namespaces.byIndex(BY_WORKSPACE, workspace))
+      for (const legacy of this.k8sRoleBindings.byIndex('workspacerolebinding-namespace', ns.metadata.name!))
+        await deleteIfPresent(this.ctx.client, types.roleBindings, legacy.metadata.name!, legacy.metadata.namespace);
   }
 }
