@@ -51,6 +51,7 @@ import {
   CLI,
   fmt,
   fmtInt,
+  heapSnapshot,
   kubeconfigTls,
   memoryOf,
   msSince,
@@ -257,28 +258,6 @@ const isReady = (node: KubeObject) =>
 const phaseOf = (pod: KubeObject) => (pod.status as { phase?: string } | undefined)?.phase;
 
 /** Signals the server to write a heap snapshot (it was started with --heapsnapshot-signal) and waits until the file is complete. */
-async function heapSnapshot(child: Child, dir: string): Promise<void> {
-  const before = new Set(existsSync(dir) ? readdirSync(dir) : []);
-  child.proc.kill('SIGUSR2');
-  const until = Date.now() + 10 * 60_000;
-  let lastSize = -1;
-  while (Date.now() < until) {
-    await sleep(2000);
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null)
-      throw new Error(`the server exited (${child.proc.exitCode ?? child.proc.signalCode}) instead of writing a heap snapshot`);
-    const file = (existsSync(dir) ? readdirSync(dir) : []).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
-    if (!file) continue;
-    const size = statSync(join(dir, file)).size;
-    // V8 writes the snapshot synchronously: the server answers nothing until it is done.
-    if (size === lastSize && size > 0) {
-      process.stderr.write(`[bench] heap snapshot ${join(dir, file)} (${fmt(size / 2 ** 20, 0)} MB)\n`);
-      return;
-    }
-    lastSize = size;
-  }
-  throw new Error('no heap snapshot after 10 minutes');
-}
-
 // ---------------------------------------------------------------------------------------------
 // The run
 

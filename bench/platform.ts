@@ -28,7 +28,9 @@
  *
  * Profiling: CANOPY_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` and summarises
  * the profile (top self time) for the whole run and for each phase, as bench/apiserver.ts does;
- * CANOPY_BENCH_SERVER_NODE_ARGS adds node flags to the server (its output is kept with --keep).
+ * CANOPY_BENCH_SERVER_NODE_ARGS adds node flags to the server (its output is kept with --keep);
+ * CANOPY_BENCH_HEAP_SNAPSHOT=<dir> has it write a heap snapshot there once the tenancy has settled
+ * (after the RSS is sampled).
  *
  * Every loop is bounded in count and the whole run in time (RUN_DEADLINE_MS); traffic goes to
  * 127.0.0.1 only.
@@ -44,6 +46,7 @@ import {
   CLI,
   fmt,
   fmtInt,
+  heapSnapshot,
   kubeconfigTls,
   memoryOf,
   msSince,
@@ -104,6 +107,7 @@ const USERS = positiveInt('users', flags.users, WORKSPACES * USERS_PER_WORKSPACE
 const HASHED_USERS = positiveInt('hashed-users', flags['hashed-users'], 1);
 const CPU_PROFILE_DIR = process.env.CANOPY_BENCH_CPU_PROF ? resolve(process.env.CANOPY_BENCH_CPU_PROF) : undefined;
 const EXTRA_SERVER_NODE_ARGS = (process.env.CANOPY_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const HEAP_SNAPSHOT_DIR = process.env.CANOPY_BENCH_HEAP_SNAPSHOT ? resolve(process.env.CANOPY_BENCH_HEAP_SNAPSHOT) : undefined;
 
 const RESOURCES = '/kapis/resources.kubesphere.io/v1alpha3';
 const TENANT = '/kapis/tenant.kubesphere.io/v1beta1';
@@ -204,7 +208,11 @@ async function main(): Promise<void> {
 
   try {
     // --- the server under test -------------------------------------------------------------
-    const nodeArgs = [...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []), ...EXTRA_SERVER_NODE_ARGS];
+    const nodeArgs = [
+      ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []),
+      ...(HEAP_SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_SNAPSHOT_DIR}`] : []),
+      ...EXTRA_SERVER_NODE_ARGS,
+    ];
     const started = await spawnNode(
       [
         ...nodeArgs,
@@ -546,6 +554,10 @@ async function main(): Promise<void> {
       const afterTenancy = noteMemory('after tenancy');
       await phase('idle (memory settles)', () => new Promise((r) => setTimeout(r, SETTLE_MS)));
       const settled = noteMemory('settled');
+      if (HEAP_SNAPSHOT_DIR) {
+        // (RSS after it says nothing: writing the snapshot takes gigabytes of its own.)
+        await phase('heap snapshot', () => heapSnapshot(server!, HEAP_SNAPSHOT_DIR));
+      }
       rows.push({
         metric: `controllers converge after the last write`,
         value: `${fmt(Math.max(0, convergedMs) / 1000, 1)} s`,

@@ -4,7 +4,7 @@
  * summary of a V8 CPU profile cut into phases.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -221,4 +221,30 @@ export function summariseProfile(file: string, phases: Phase[], top = 15): strin
   for (const p of phases.filter((ph) => !ph.name.startsWith('baseline')))
     out.push(section(`phase ${p.name}`, Number(p.startNs / 1000n), Number(p.endNs / 1000n)));
   return out.join('\n\n');
+}
+
+/**
+ * Has a child started with `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=<dir>` write a heap
+ * snapshot (V8 collects garbage first) and waits until the file is complete.
+ */
+export async function heapSnapshot(child: Child, dir: string): Promise<void> {
+  const before = new Set(existsSync(dir) ? readdirSync(dir) : []);
+  child.proc.kill('SIGUSR2');
+  const until = Date.now() + 10 * 60_000;
+  let lastSize = -1;
+  while (Date.now() < until) {
+    await new Promise<void>((r) => setTimeout(r, 2000));
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null)
+      throw new Error(`the server exited (${child.proc.exitCode ?? child.proc.signalCode}) instead of writing a heap snapshot`);
+    const file = (existsSync(dir) ? readdirSync(dir) : []).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    // V8 writes the snapshot synchronously: the server answers nothing until it is done.
+    if (size === lastSize && size > 0) {
+      process.stderr.write(`[bench] heap snapshot ${join(dir, file)} (${fmt(size / 2 ** 20, 0)} MB)\n`);
+      return;
+    }
+    lastSize = size;
+  }
+  throw new Error('no heap snapshot after 10 minutes');
 }

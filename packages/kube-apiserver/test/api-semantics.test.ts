@@ -888,6 +888,39 @@ test('list: limit + continue pages through a consistent snapshot', async () => {
   assert.equal(first.body.metadata.remainingItemCount, 4, 'remainingItemCount of an unfiltered paged list');
 });
 
+test('list: a list over 1 MB is streamed in chunks, objects and text-kept Events alike, and parses whole', async () => {
+  await createNamespace('big-list');
+  const filler = 'x'.repeat(20_000);
+  const names = Array.from({ length: 60 }, (_, i) => `big-${String(i).padStart(2, '0')}`);
+  for (const name of names) {
+    assertOk(await api.post(cms('big-list'), { ...configMap(name), data: { filler, name } }), 201);
+    assertOk(
+      await api.post(`${ns('big-list')}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, annotations: { filler } },
+        involvedObject: { kind: 'ConfigMap', namespace: 'big-list', name },
+        reason: 'Filled',
+        message: name,
+        type: 'Normal',
+      }),
+      201,
+    );
+  }
+  for (const [path, pick] of [
+    [cms('big-list'), (i: any) => i.data?.name],
+    [`${ns('big-list')}/events`, (i: any) => i.message],
+  ] as const) {
+    const res = await api.get(path);
+    assertOk(res);
+    assert.ok(JSON.stringify(res.body).length > 1 << 20, 'over the streaming threshold');
+    assert.equal(res.body.kind, path.endsWith('events') ? 'EventList' : 'ConfigMapList');
+    const items = res.body.items.filter((i: any) => i.metadata.name.startsWith('big-'));
+    assert.deepEqual(items.map(pick), names);
+    assert.ok(items.every((i: any) => i.metadata.resourceVersion && i.metadata.uid));
+  }
+});
+
 test('list: resourceVersionMatch=Exact returns the state at that revision', async () => {
   const created = (await api.post(cms('paging'), configMap('history'))).body;
   assertOk(await api.patch(`${cms('paging')}/history`, { data: { key: 'new' } }));
