@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '@canopy/apimachinery';
@@ -584,6 +586,38 @@ describe('SqliteRevisionStore memory', () => {
     assert.throws(() => ((treeA['f:spec'] as Record<string, unknown>)['f:x'] = {}), TypeError);
     // Reads and the stored text are unchanged by the sharing.
     assert.deepEqual(JSON.parse(store.get(podKey('default', 'a'))!.json!).metadata.managedFields, first.metadata.managedFields);
+    store.close();
+  });
+
+  it('keeps dispatched events of the watch window as text: superseded versions are not held, replays equal them', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const store = SqliteRevisionStore.open(':memory:');
+    const live = collect(store, '/registry/pods/', 0);
+    let first: KubeObject | undefined = store.create(podKey('default', 'a'), pod('default', 'a', { v: 1 })).object;
+    const written = JSON.parse(JSON.stringify(first));
+    const firstRef = new WeakRef(first);
+    store.update(podKey('default', 'a'), pod('default', 'a', { v: 2 }));
+    // The live watcher got the objects themselves while they were dispatched.
+    assert.equal(live.events[0].object.metadata.resourceVersion, '1');
+    live.cancel();
+    live.events.length = 0;
+    first = undefined;
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(firstRef.deref(), undefined, 'the superseded version is no longer held');
+    const replay = collect(store, '/registry/pods/', 0);
+    assert.deepEqual(
+      replay.events.map((e) => [e.type, e.revision]),
+      [
+        ['ADDED', 1],
+        ['MODIFIED', 2],
+      ],
+    );
+    assert.deepEqual(replay.events[0].object, written);
+    assert.deepEqual(replay.events[1].prevObject, written);
+    assert.equal(replay.events[1].object.v, 2);
+    assert.deepEqual(JSON.parse(replay.events[1].json()), replay.events[1].object);
     store.close();
   });
 

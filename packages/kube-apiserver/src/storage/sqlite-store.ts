@@ -71,20 +71,59 @@ interface LiveValue {
   json: string;
 }
 
+/**
+ * A store event. While it is dispatched it carries the objects themselves; afterwards, in the ring
+ * of recent events that watches resume from, only their text (`cool`). The ring spans the last
+ * `historyWindow` revisions, mostly superseded versions no one else holds: kept parsed they were
+ * about a tenth of the heap's objects at 6,000 pods, and every full collection marks them. The
+ * previous state's text is the string its own write made, so keeping it costs nothing more.
+ */
 class RevisionEvent implements StoreEvent {
+  private hot: { object: KubeObject; prevObject: KubeObject | undefined } | undefined;
+  private hasPrev: boolean;
+
   constructor(
     readonly type: StoreEventType,
     readonly key: string,
-    readonly object: KubeObject,
+    object: KubeObject,
     readonly revision: number,
-    readonly prevObject: KubeObject | undefined,
+    prevObject: KubeObject | undefined,
     private serialized: string | undefined,
-  ) {}
+    private prevSerialized: string | undefined,
+  ) {
+    this.hot = { object, prevObject };
+    this.hasPrev = prevObject !== undefined;
+  }
+
+  get object(): KubeObject {
+    return this.hot ? this.hot.object : (JSON.parse(this.serialized!) as KubeObject);
+  }
+
+  get prevObject(): KubeObject | undefined {
+    if (!this.hasPrev) return undefined;
+    return this.hot ? this.hot.prevObject : (JSON.parse(this.prevSerialized!) as KubeObject);
+  }
 
   json(): string {
     // Writes already hold the text they stored; events replayed or built without it serialise once.
-    this.serialized ??= JSON.stringify(this.object);
+    this.serialized ??= JSON.stringify(this.hot!.object);
     return this.serialized;
+  }
+
+  /** An event known only as text (the ring refilled from history at start). */
+  static cooled(type: StoreEventType, key: string, revision: number, text: string, prevText: string | undefined): RevisionEvent {
+    const event = new RevisionEvent(type, key, undefined as unknown as KubeObject, revision, undefined, text, prevText);
+    event.hot = undefined;
+    event.hasPrev = prevText !== undefined;
+    return event;
+  }
+
+  /** Dispatched: from now on held as text only (read back by parsing, for a resuming watch). */
+  cool(): void {
+    if (!this.hot) return;
+    this.serialized ??= JSON.stringify(this.hot.object);
+    if (this.hasPrev) this.prevSerialized ??= JSON.stringify(this.hot.prevObject);
+    this.hot = undefined;
   }
 }
 
@@ -241,7 +280,7 @@ export class SqliteRevisionStore implements RevisionStore {
     const stored = this.liveValue(key, stamped, json, revision, revision);
     this.live.set(key, { stored, json });
     this.keyIndex.add(key);
-    this.emit(new RevisionEvent('ADDED', key, stamped, revision, undefined, json));
+    this.emit(new RevisionEvent('ADDED', key, stamped, revision, undefined, json, undefined));
     return stored;
   }
 
@@ -256,7 +295,7 @@ export class SqliteRevisionStore implements RevisionStore {
 
     const stored = this.liveValue(key, stamped, json, revision, createRevision);
     this.live.set(key, { stored, json });
-    this.emit(new RevisionEvent('MODIFIED', key, stamped, revision, previous.stored.object, json));
+    this.emit(new RevisionEvent('MODIFIED', key, stamped, revision, previous.stored.object, json, previous.stored.json));
     return stored;
   }
 
@@ -273,7 +312,7 @@ export class SqliteRevisionStore implements RevisionStore {
 
     this.live.delete(key);
     this.keyIndex.remove(key);
-    this.emit(new RevisionEvent('DELETED', key, stamped, revision, previous.stored.object, json));
+    this.emit(new RevisionEvent('DELETED', key, stamped, revision, previous.stored.object, json, previous.stored.json));
     return { key, object: stamped, modRevision: revision, createRevision };
   }
 
@@ -406,7 +445,7 @@ export class SqliteRevisionStore implements RevisionStore {
         .all(this.compacted, this.ring.capacity);
       newest.reverse();
       if (newest.length === this.ring.capacity) this.ring.completeAfter = newest[0].revision - 1;
-      for (const row of newest) this.ring.push(this.eventFromRow(row));
+      for (const row of newest) this.ring.push(this.eventFromRow(row, true));
     } else {
       this.ring.completeAfter = this.current;
     }
@@ -490,13 +529,16 @@ export class SqliteRevisionStore implements RevisionStore {
     }
   }
 
-  private eventFromRow(row: LogRowWithPrev): RevisionEvent {
+  /** An event of a history row: parsed for dispatch, or (`forRing`) as text only, already cooled. */
+  private eventFromRow(row: LogRowWithPrev, forRing = false): RevisionEvent {
     const type: StoreEventType = row.deleted ? 'DELETED' : row.prev_revision === 0 ? 'ADDED' : 'MODIFIED';
+    const prevText = row.prev_value ?? undefined;
+    if (forRing) return RevisionEvent.cooled(type, row.key, row.revision, row.value, prevText);
     // Share the parsed live object when this row is the key's current value.
     const live = this.live.get(row.key);
     const object = live && live.stored.modRevision === row.revision ? live.stored.object : (JSON.parse(row.value) as KubeObject);
-    const prevObject = row.prev_value === null ? undefined : (JSON.parse(row.prev_value) as KubeObject);
-    return new RevisionEvent(type, row.key, object, row.revision, prevObject, row.value);
+    const prevObject = prevText === undefined ? undefined : (JSON.parse(prevText) as KubeObject);
+    return new RevisionEvent(type, row.key, object, row.revision, prevObject, row.value, prevText);
   }
 
   private emit(event: RevisionEvent): void {
@@ -517,6 +559,7 @@ export class SqliteRevisionStore implements RevisionStore {
         for (const watcher of this.broadWatchers) if (event.key.startsWith(watcher.prefix)) this.deliver(watcher, event);
       }
     } finally {
+      for (const event of this.pendingEvents) event.cool();
       this.pendingEvents.length = 0;
       this.dispatching = false;
     }
