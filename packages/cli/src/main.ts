@@ -29,12 +29,12 @@ Flags of 'canopy server':
   --history-window N    Revisions of history kept for watches and paging (default 10000)
   --compaction-interval S  Seconds between compactions of older history (default 300)
   --heap-growth PERCENT How far the JavaScript heap may grow past what a full collection kept
-                        before the next one (default 25; 0: V8's own choice, up to about 2x)
+                        before the next one (default 40; 0: V8's own choice, up to about 2x)
   -h, --help            Show this help
 `;
 
-/** See `--heap-growth`: the next full collection comes when the heap is 25 % over what the last one kept. */
-const DEFAULT_HEAP_GROWTH_PERCENT = 25;
+/** See `--heap-growth`: the next full collection comes when the heap is 40 % over what the last one kept. */
+const DEFAULT_HEAP_GROWTH_PERCENT = 40;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
