@@ -65,12 +65,6 @@ interface LogRowWithPrev extends LogRow {
   prev_value: string | null;
 }
 
-/** The latest live value of a key, with its JSON text (what SQLite holds and watchers send). */
-interface LiveValue {
-  stored: StoredObject;
-  json: string;
-}
-
 /**
  * A store event. While it is dispatched it carries the objects themselves; afterwards, in the ring
  * of recent events that watches resume from, only their text (`cool`). The ring spans the last
@@ -79,20 +73,18 @@ interface LiveValue {
  * previous state's text is the string its own write made, so keeping it costs nothing more.
  */
 class RevisionEvent implements StoreEvent {
+  /** The states themselves, until the event is dispatched (`cool`); absent for one read back from history. */
   private hot: { object: KubeObject; prevObject: KubeObject | undefined } | undefined;
-  private hasPrev: boolean;
 
   constructor(
     readonly type: StoreEventType,
     readonly key: string,
-    object: KubeObject,
     readonly revision: number,
-    prevObject: KubeObject | undefined,
+    hot: { object: KubeObject; prevObject: KubeObject | undefined } | undefined,
     private serialized: string | undefined,
     private prevSerialized: string | undefined,
   ) {
-    this.hot = { object, prevObject };
-    this.hasPrev = prevObject !== undefined;
+    this.hot = hot;
   }
 
   get object(): KubeObject {
@@ -100,8 +92,8 @@ class RevisionEvent implements StoreEvent {
   }
 
   get prevObject(): KubeObject | undefined {
-    if (!this.hasPrev) return undefined;
-    return this.hot ? this.hot.prevObject : (JSON.parse(this.prevSerialized!) as KubeObject);
+    if (this.hot) return this.hot.prevObject;
+    return this.prevSerialized === undefined ? undefined : (JSON.parse(this.prevSerialized) as KubeObject);
   }
 
   json(): string {
@@ -110,19 +102,11 @@ class RevisionEvent implements StoreEvent {
     return this.serialized;
   }
 
-  /** An event known only as text (the ring refilled from history at start). */
-  static cooled(type: StoreEventType, key: string, revision: number, text: string, prevText: string | undefined): RevisionEvent {
-    const event = new RevisionEvent(type, key, undefined as unknown as KubeObject, revision, undefined, text, prevText);
-    event.hot = undefined;
-    event.hasPrev = prevText !== undefined;
-    return event;
-  }
-
   /** Dispatched: from now on held as text only (read back by parsing, for a resuming watch). */
   cool(): void {
     if (!this.hot) return;
     this.serialized ??= JSON.stringify(this.hot.object);
-    if (this.hasPrev) this.prevSerialized ??= JSON.stringify(this.hot.prevObject);
+    if (this.hot.prevObject) this.prevSerialized ??= JSON.stringify(this.hot.prevObject);
     this.hot = undefined;
   }
 }
@@ -136,7 +120,8 @@ interface Watcher {
 }
 
 export class SqliteRevisionStore implements RevisionStore {
-  private readonly live = new Map<string, LiveValue>();
+  /** The latest value of every key (`stored.json` is its text, which SQLite holds and watchers send). */
+  private readonly live = new Map<string, StoredObject>();
   private readonly textOnlyPrefixes: string[];
   private readonly keyIndex = new SortedKeyIndex();
   private readonly ring: EventRing;
@@ -223,7 +208,7 @@ export class SqliteRevisionStore implements RevisionStore {
   }
 
   get(key: string, atRevision?: number): StoredObject | undefined {
-    if (atRevision === undefined || atRevision === this.current) return this.live.get(key)?.stored;
+    if (atRevision === undefined || atRevision === this.current) return this.live.get(key);
     this.checkReadable(atRevision);
     const row = this.selectAtRevision.get(key, atRevision);
     if (!row || row.deleted) return undefined;
@@ -243,7 +228,7 @@ export class SqliteRevisionStore implements RevisionStore {
     for (let s = 0; s < segments.length; s++) {
       const { keys, from, to } = segments[s];
       for (let i = from; i < to; i++) {
-        const stored = this.live.get(keys[i])!.stored;
+        const stored = this.live.get(keys[i])!;
         if (filter && !filter(stored.object)) continue;
         items.push(stored);
         if (limit && items.length === limit) {
@@ -278,9 +263,9 @@ export class SqliteRevisionStore implements RevisionStore {
     this.current = revision;
 
     const stored = this.liveValue(key, stamped, json, revision, revision);
-    this.live.set(key, { stored, json });
+    this.live.set(key, stored);
     this.keyIndex.add(key);
-    this.emit(new RevisionEvent('ADDED', key, stamped, revision, undefined, json, undefined));
+    this.emit(new RevisionEvent('ADDED', key, revision, { object: stamped, prevObject: undefined }, json, undefined));
     return stored;
   }
 
@@ -289,13 +274,13 @@ export class SqliteRevisionStore implements RevisionStore {
     const revision = this.current + 1;
     const stamped = shareManagedFieldSets(stamp(object, revision));
     const json = JSON.stringify(stamped);
-    const createRevision = previous.stored.createRevision;
-    this.insertRow.run(revision, key, json, createRevision, previous.stored.modRevision, 0);
+    const createRevision = previous.createRevision;
+    this.insertRow.run(revision, key, json, createRevision, previous.modRevision, 0);
     this.current = revision;
 
     const stored = this.liveValue(key, stamped, json, revision, createRevision);
-    this.live.set(key, { stored, json });
-    this.emit(new RevisionEvent('MODIFIED', key, stamped, revision, previous.stored.object, json, previous.stored.json));
+    this.live.set(key, stored);
+    this.emit(new RevisionEvent('MODIFIED', key, revision, { object: stamped, prevObject: previous.object }, json, previous.json));
     return stored;
   }
 
@@ -304,15 +289,15 @@ export class SqliteRevisionStore implements RevisionStore {
     const revision = this.current + 1;
     // The tombstone row keeps the last value stamped with the deletion revision, so DELETED events
     // replayed from SQLite carry the same object as the live one did.
-    const stamped = stamp(previous.stored.object, revision);
+    const stamped = stamp(previous.object, revision);
     const json = JSON.stringify(stamped);
-    const createRevision = previous.stored.createRevision;
-    this.insertRow.run(revision, key, json, createRevision, previous.stored.modRevision, 1);
+    const createRevision = previous.createRevision;
+    this.insertRow.run(revision, key, json, createRevision, previous.modRevision, 1);
     this.current = revision;
 
     this.live.delete(key);
     this.keyIndex.remove(key);
-    this.emit(new RevisionEvent('DELETED', key, stamped, revision, previous.stored.object, json, previous.stored.json));
+    this.emit(new RevisionEvent('DELETED', key, revision, { object: stamped, prevObject: previous.object }, json, previous.json));
     return { key, object: stamped, modRevision: revision, createRevision };
   }
 
@@ -371,31 +356,19 @@ export class SqliteRevisionStore implements RevisionStore {
     setMeta.run({ name: 'compactedRevision', value: target });
     this.compacted = target;
     this.ring.dropThrough(target);
-    // Set when this run starts, after any compaction still deleting has finished: rows below the
-    // floor hold no superseded history.
-    let from = 0;
-    const step = (): boolean => {
-      if (this.closed) return true;
-      const to = Math.min(from + COMPACTION_CHUNK, target);
-      deleteSuperseded.run({ from, to, target });
-      from = to;
-      return from >= target;
-    };
     const previous = this.compacting ?? Promise.resolve();
-    const run = previous.then(
-      () =>
-        new Promise<void>((resolve) => {
-          from = this.compactionFloor;
-          const next = () => {
-            if (step()) {
-              if (!this.closed) this.compactionFloor = target;
-              return resolve();
-            }
-            setImmediate(next);
-          };
-          next();
-        }),
-    );
+    const run = (async () => {
+      await previous;
+      // From the floor the one before left (rows below it hold no superseded history).
+      let from = this.compactionFloor;
+      while (!this.closed && from < target) {
+        const to = Math.min(from + COMPACTION_CHUNK, target);
+        deleteSuperseded.run({ from, to, target });
+        from = to;
+        if (from < target) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (!this.closed) this.compactionFloor = target;
+    })();
     this.compacting = run;
     void run.finally(() => {
       if (this.compacting === run) this.compacting = undefined;
@@ -432,7 +405,7 @@ export class SqliteRevisionStore implements RevisionStore {
     );
     const keys: string[] = [];
     for (const row of latestLive.iterate()) {
-      this.live.set(row.key, { stored: this.liveValue(row.key, undefined, row.value, row.revision, row.create_revision), json: row.value });
+      this.live.set(row.key, this.liveValue(row.key, undefined, row.value, row.revision, row.create_revision));
       keys.push(row.key);
     }
     this.keyIndex.addAll(keys);
@@ -451,14 +424,14 @@ export class SqliteRevisionStore implements RevisionStore {
     }
   }
 
-  private liveForWrite(key: string, expectedRevision: number | undefined): LiveValue {
+  private liveForWrite(key: string, expectedRevision: number | undefined): StoredObject {
     const previous = this.live.get(key);
     if (!previous) throw new StorageError('KeyNotFound', `key not found: ${key}`);
-    if (expectedRevision !== undefined && expectedRevision !== previous.stored.modRevision) {
+    if (expectedRevision !== undefined && expectedRevision !== previous.modRevision) {
       throw new StorageError(
         'Conflict',
-        `revision conflict on ${key}: expected ${expectedRevision}, current ${previous.stored.modRevision}`,
-        previous.stored,
+        `revision conflict on ${key}: expected ${expectedRevision}, current ${previous.modRevision}`,
+        previous,
       );
     }
     return previous;
@@ -533,12 +506,12 @@ export class SqliteRevisionStore implements RevisionStore {
   private eventFromRow(row: LogRowWithPrev, forRing = false): RevisionEvent {
     const type: StoreEventType = row.deleted ? 'DELETED' : row.prev_revision === 0 ? 'ADDED' : 'MODIFIED';
     const prevText = row.prev_value ?? undefined;
-    if (forRing) return RevisionEvent.cooled(type, row.key, row.revision, row.value, prevText);
+    if (forRing) return new RevisionEvent(type, row.key, row.revision, undefined, row.value, prevText);
     // Share the parsed live object when this row is the key's current value.
     const live = this.live.get(row.key);
-    const object = live && live.stored.modRevision === row.revision ? live.stored.object : (JSON.parse(row.value) as KubeObject);
+    const object = live && live.modRevision === row.revision ? live.object : (JSON.parse(row.value) as KubeObject);
     const prevObject = prevText === undefined ? undefined : (JSON.parse(prevText) as KubeObject);
-    return new RevisionEvent(type, row.key, object, row.revision, prevObject, row.value, prevText);
+    return new RevisionEvent(type, row.key, row.revision, { object, prevObject }, row.value, prevText);
   }
 
   private emit(event: RevisionEvent): void {

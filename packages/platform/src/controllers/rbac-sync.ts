@@ -358,21 +358,25 @@ export class RbacSyncController extends QueueController {
    */
   private async syncWorkspaceMembers(workspace: string): Promise<void> {
     const roles = this.sources.get('WorkspaceRole')!;
-    const subjectsByRole = new Map<string, Subject[]>();
+    // Subjects by role, keyed by kind/namespace/name so a workspace of thousands of members folds in linear time.
+    const subjectsByRole = new Map<string, Map<string, Subject>>();
     const bindings = (this.workspaceBindings.byIndex(BY_WORKSPACE, workspace) as IamRoleBinding[])
       .filter((b) => !b.metadata.deletionTimestamp && b.roleRef?.name)
       .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0));
     for (const binding of bindings) {
-      const subjects = subjectsByRole.get(binding.roleRef.name) ?? [];
-      for (const s of rbacSubjects(binding.subjects))
-        if (!subjects.some((t) => t.kind === s.kind && t.name === s.name && t.namespace === s.namespace)) subjects.push(s);
-      subjectsByRole.set(binding.roleRef.name, subjects);
+      let subjects = subjectsByRole.get(binding.roleRef.name);
+      if (!subjects) subjectsByRole.set(binding.roleRef.name, (subjects = new Map()));
+      for (const s of rbacSubjects(binding.subjects)) {
+        const id = `${s.kind}/${s.namespace ?? ''}/${s.name}`;
+        if (!subjects.has(id)) subjects.set(id, s);
+      }
     }
+    const folded = [...subjectsByRole].map(([role, byId]): [string, Subject[]] => [role, [...byId.values()]]);
     const wanted = new Set<string>();
     for (const ns of this.namespaces.byIndex(BY_WORKSPACE, workspace)) {
       if (ns.metadata.deletionTimestamp) continue;
       const namespace = ns.metadata.name!;
-      for (const [roleName, subjects] of subjectsByRole) {
+      for (const [roleName, subjects] of folded) {
         const role = roles.get(roleName);
         // Bound before the role exists (or after it went): nothing to own it; its arrival requeues.
         if (!role || role.metadata.deletionTimestamp || !subjects.length) continue;
