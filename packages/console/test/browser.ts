@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot, startServer, type RunningServer } from '../../cli/test/support/server.js';
 
@@ -140,4 +141,28 @@ export async function firstSignIn(page: Page, env: ConsoleServer, newPassword: s
     .getByTestId('page-title')
     .filter({ hasText: L.home.welcome.replace('{{name}}', 'admin') })
     .waitFor();
+}
+
+/**
+ * Sub-tests of `t` that depend on the ones before: after a failure the rest are skipped (the test
+ * has failed already, so nothing passes silently), and the page is photographed as
+ * `failureShot` where it went wrong.
+ */
+export function dependentSteps(
+  t: TestContext,
+  page: Page,
+  failureShot: string,
+): (name: string, fn: () => Promise<void>) => Promise<void> {
+  let failed = '';
+  return (name, fn) =>
+    t.test(name, async (s) => {
+      if (failed) return s.skip(`after the failure of "${failed}"`);
+      try {
+        await fn();
+      } catch (err) {
+        failed = name;
+        await screenshot(page, failureShot).catch(() => undefined);
+        throw err;
+      }
+    });
 }

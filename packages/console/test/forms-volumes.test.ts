@@ -18,6 +18,7 @@ import zh from '../src/i18n/zh.js';
 import { dropMounts, renameMounts, volumeProblems } from '../src/components/forms/volumes.js';
 import { apiClient, type ApiClient } from '../../cli/test/support/http.js';
 import {
+  dependentSteps,
   firstSignIn,
   labelled,
   launchBrowser,
@@ -136,18 +137,7 @@ test('volumes from the workload form: ConfigMap, emptyDir and claim volumes moun
   const base = `${env.url}/clusters/host/projects/${NS}`;
   const shot = (name: string) => screenshot(page, `forms-volumes-${name}`);
   const get = async (path: string) => (await kube.request('GET', path)).json();
-  let failed = '';
-  const step = (name: string, fn: () => Promise<void>) =>
-    t.test(name, async (s) => {
-      if (failed) return s.skip(`after the failure of "${failed}"`);
-      try {
-        await fn();
-      } catch (err) {
-        failed = name;
-        await screenshot(page, 'failed-forms-volumes').catch(() => undefined);
-        throw err;
-      }
-    });
+  const step = dependentSteps(t, page, 'failed-forms-volumes');
 
   await step('admin creates a ConfigMap and a persistent volume claim from their forms', async () => {
     await firstSignIn(page, env, 'Canopy-Admin-1', L);

@@ -16,6 +16,7 @@ import en from '../src/i18n/en.js';
 import zh from '../src/i18n/zh.js';
 import { apiClient, type ApiClient } from '../../cli/test/support/http.js';
 import {
+  dependentSteps,
   launchBrowser,
   newContext,
   platformRequest,
@@ -123,19 +124,7 @@ for (const { code, label, dict: L } of LANGUAGES) {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     const problems = watchPage(page);
-    // Steps depend on the ones before: after a failure the rest are skipped (the test has failed already).
-    let failed = '';
-    const step = (name: string, fn: () => Promise<void>) =>
-      t.test(name, async (s) => {
-        if (failed) return s.skip(`after the failure of "${failed}"`);
-        try {
-          await fn();
-        } catch (err) {
-          failed = name;
-          await screenshot(page, `failed-journey-${code}`).catch(() => undefined);
-          throw err;
-        }
-      });
+    const step = dependentSteps(t, page, `failed-journey-${code}`);
 
     await step('admin signs in and must change the generated password', async () => {
       await page.goto(`${url}/login`);
@@ -509,18 +498,7 @@ test('access control in the browser: users disabled and enabled, a password rese
   const user = 'dev-en';
   const project = 'demo-en';
   const projectBase = `${url}/workspaces/ws-en/clusters/host/projects/${project}`;
-  let failed = '';
-  const step = (name: string, fn: () => Promise<void>) =>
-    t.test(name, async (s) => {
-      if (failed) return s.skip(`after the failure of "${failed}"`);
-      try {
-        await fn();
-      } catch (err) {
-        failed = name;
-        await screenshot(page, 'failed-access').catch(() => undefined);
-        throw err;
-      }
-    });
+  const step = dependentSteps(t, page, 'failed-access');
   const signInAs = async () => {
     await signIn(page, L, url, 'admin', ADMIN_PASSWORD);
     await page

@@ -17,6 +17,8 @@ import en from '../src/i18n/en.js';
 import zh from '../src/i18n/zh.js';
 import { apiClient, type ApiClient } from '../../cli/test/support/http.js';
 import {
+  dependentSteps,
+  firstSignIn,
   launchBrowser,
   newContext,
   platformRequest,
@@ -105,13 +107,6 @@ function latestResponses(page: Page, matches: (url: string) => boolean) {
   return latest;
 }
 
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${env.url}/login`);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: en.signIn.submit, exact: true }).click();
-}
-
 async function createUser(admin: string, name: string): Promise<void> {
   const created = await platformRequest(env.url, admin, 'POST', `${IAM}/users`, {
     apiVersion: 'iam.kubesphere.io/v1beta1',
@@ -187,27 +182,11 @@ test('usage at cluster, node and project level; cluster members; usage unavailab
     page,
     (u) => new URL(u).pathname === `/apis/metrics.k8s.io/v1beta1/namespaces/${PROJECT}/pods`,
   );
-  let failed = '';
-  const step = (name: string, fn: () => Promise<void>) =>
-    t.test(name, async (s) => {
-      if (failed) return s.skip(`after the failure of "${failed}"`);
-      try {
-        await fn();
-      } catch (err) {
-        failed = name;
-        await screenshot(page, 'failed-overviews').catch(() => undefined);
-        throw err;
-      }
-    });
+  const step = dependentSteps(t, page, 'failed-overviews');
   const shownShare = async (testId: string) => parseShare((await page.getByTestId(testId).textContent()) ?? '');
 
   await step('admin signs in (changing the generated password)', async () => {
-    await signIn(page, 'admin', env.adminPassword);
-    await page.getByRole('heading', { name: en.password.forcedTitle }).waitFor();
-    await page.locator('#new-password').fill(ADMIN_PASSWORD);
-    await page.locator('#confirm-password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: en.password.submit }).click();
-    await page.getByTestId('page-title').filter({ hasText: 'admin' }).waitFor();
+    await firstSignIn(page, env, ADMIN_PASSWORD, en);
   });
 
   await step('the cluster overview: node health, pods by phase, allocatable and requests as the API sums them', async () => {

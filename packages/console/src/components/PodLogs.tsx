@@ -5,21 +5,11 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import {
-  Alert,
-  Button,
-  FormSelect,
-  FormSelectOption,
-  SearchInput,
-  Switch,
-  Toolbar,
-  ToolbarContent,
-  ToolbarItem,
-} from '@patternfly/react-core';
+import { Alert, Button, SearchInput, Switch, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
 import DownloadIcon from '@patternfly/react-icons/dist/esm/icons/download-icon';
 import { send } from '../api/http';
-import { clusterPrefix } from '../models/registry';
 import type { K8sObject } from '../models/types';
+import { ContainerSelect, podPath } from './ContainerSelect';
 
 const MAX_LINES = 5000;
 const TAIL_LINES = 500;
@@ -38,7 +28,7 @@ export default function PodLogs({ pod, cluster }: { pod: K8sObject; cluster: str
   const [error, setError] = useState('');
   const [streaming, setStreaming] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
-  const base = `${clusterPrefix(cluster)}/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? '')}/pods/${encodeURIComponent(pod.metadata.name)}/log`;
+  const base = `${podPath(pod, cluster)}/log`;
 
   useEffect(() => {
     const abort = new AbortController();
@@ -97,11 +87,7 @@ export default function PodLogs({ pod, cluster }: { pod: K8sObject; cluster: str
       <Toolbar>
         <ToolbarContent>
           <ToolbarItem>
-            <FormSelect aria-label={t('logs.container')} value={container} onChange={(_e, v) => setContainer(v)}>
-              {containers.map((c) => (
-                <FormSelectOption key={c} value={c} label={c} />
-              ))}
-            </FormSelect>
+            <ContainerSelect containers={containers} value={container} onChange={setContainer} />
           </ToolbarItem>
           <ToolbarItem>
             <SearchInput

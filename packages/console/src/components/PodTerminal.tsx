@@ -8,12 +8,12 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Alert, Button, FormSelect, FormSelectOption, Label, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
+import { Alert, Button, Label, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { session } from '../api/session';
-import { clusterPrefix } from '../models/registry';
 import type { K8sObject } from '../models/types';
+import { ContainerSelect, podPath } from './ContainerSelect';
 
 const STDIN = 0;
 const STDOUT = 1;
@@ -84,7 +84,7 @@ export default function PodTerminal({ pod, cluster }: { pod: K8sObject; cluster:
     const q = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: 'true', tty: 'true' });
     q.append('command', 'sh');
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const path = `${clusterPrefix(cluster)}/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? '')}/pods/${encodeURIComponent(pod.metadata.name)}/exec?${q}`;
+    const path = `${podPath(pod, cluster)}/exec?${q}`;
     const token = session.current()?.accessToken ?? '';
     const ws = new WebSocket(`${scheme}//${location.host}${path}`, [
       EXEC_PROTOCOL,
@@ -146,11 +146,7 @@ export default function PodTerminal({ pod, cluster }: { pod: K8sObject; cluster:
       <Toolbar>
         <ToolbarContent>
           <ToolbarItem>
-            <FormSelect aria-label={t('logs.container')} value={container} onChange={(_e, v) => setContainer(v)}>
-              {containers.map((c) => (
-                <FormSelectOption key={c} value={c} label={c} />
-              ))}
-            </FormSelect>
+            <ContainerSelect containers={containers} value={container} onChange={setContainer} />
           </ToolbarItem>
           <ToolbarItem alignSelf="center">
             <Label

@@ -4,12 +4,11 @@ import { useQuery } from '@tanstack/react-query';
 import { Label, LabelGroup } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { api } from '../api/http';
+import { IAM_API } from '../api/user';
 import { Cell, StatusLabel } from '../components/format';
 import { ErrorState, Loading } from '../components/States';
 import { templateTitle, useRoleTemplates } from '../components/forms/ObjectForm';
 import type { K8sObject, ResourceModel, Scope } from '../models/types';
-
-const IAM_API = '/kapis/iam.kubesphere.io/v1beta1';
 
 export function LoginRecords({ user }: { user: K8sObject }) {
   const { t, i18n } = useTranslation();

@@ -9,7 +9,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Form, Modal, ModalBody, ModalFooter, ModalHeader, Radio } from '@patternfly/react-core';
 import { api } from '../../api/http';
 import { kubePath } from '../../api/resources';
-import { useCurrentUser } from '../../api/user';
+import { IAM_API, useCurrentUser } from '../../api/user';
 import { registeredModel } from '../../models/registry';
 import { comparable } from '../diff';
 import { DiffView } from '../DiffView';
@@ -20,7 +20,6 @@ import ApplyDialog from './ApplyDialog';
 import { ChoiceField, TextField } from './fields';
 import type { ActionId, K8sObject, ResourceModel, Scope } from '../../models/types';
 
-const IAM_API = '/kapis/iam.kubesphere.io/v1beta1';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
 interface DialogProps {

@@ -18,13 +18,13 @@ import {
   Title,
 } from '@patternfly/react-core';
 import { api } from '../../api/http';
+import { IAM_API } from '../../api/user';
 import { ChoiceField, getIn, numberOrText, PairsField, RowInput, RowList, setIn, TextField, toPairs, type Path } from './fields';
 import { clusterPrefix } from '../../models/registry';
 import { MountFields, problemText, useObjectList, VolumeFields } from './VolumeFields';
 import { ACCESS_MODES, mountableNames, volumeProblems } from './volumes';
 import type { FormKind, K8sObject, ResourceModel, Scope } from '../../models/types';
 
-const IAM_API = '/kapis/iam.kubesphere.io/v1beta1';
 const DESCRIPTION = 'kubesphere.io/description';
 const ALIAS = 'kubesphere.io/alias-name';
 const WORKSPACE_LABEL = 'kubesphere.io/workspace';

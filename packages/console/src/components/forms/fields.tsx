@@ -278,10 +278,6 @@ export function PairsField({
 }
 
 export const toPairs = (map: Record<string, string> | undefined): [string, string][] => Object.entries(map ?? {});
-export const fromPairs = (pairs: [string, string][]): Record<string, string> | undefined => {
-  const kept = pairs.filter(([k]) => k.trim() !== '');
-  return kept.length ? Object.fromEntries(kept) : undefined;
-};
 
 /** A number typed into a text field: undefined while empty, the number otherwise (invalid text kept for the server to refuse). */
 export function numberOrText(v: string): number | string | undefined {
